@@ -1,0 +1,98 @@
+/**
+ * Charset conversion to JS strings. Node's TextDecoder (WHATWG Encoding
+ * Standard, full ICU) covers most labels; iconv-lite covers the rest (UTF-7,
+ * some legacy code pages). Labels seen in real mail that neither knows are
+ * mapped first. Unknown or bogus labels fall back to UTF-8 when the bytes are
+ * valid UTF-8, else windows-1252 — what mail clients do in practice.
+ */
+import iconv from 'iconv-lite';
+
+/** Aliases from the wild → a label TextDecoder / iconv-lite understands. */
+const ALIASES: Record<string, string> = {
+  'ks_c_5601-1987': 'euc-kr', // Outlook's name for Korean (really cp949)
+  'ks_c_5601': 'euc-kr',
+  'x-unknown': '',
+  'unknown-8bit': '',
+  'x-user-defined': '',
+  'default': '',
+  'us-ascii': 'windows-1252', // WHATWG: ASCII and Latin-1 labels decode as windows-1252
+  'ascii': 'windows-1252',
+  'ansi_x3.4-1968': 'windows-1252',
+  'iso-8859-8-i': 'iso-8859-8',
+  'cp-850': 'cp850',
+  'utf8': 'utf-8',
+  'x-sjis': 'shift_jis',
+  'sjis': 'shift_jis',
+  'x-euc-jp': 'euc-jp',
+  'gb2312': 'gbk', // GBK is a superset; mailers label GBK text as gb2312
+  'x-gbk': 'gbk',
+  'big5-hkscs': 'big5',
+  'cp1252': 'windows-1252',
+  'cp1251': 'windows-1251',
+  'cp1250': 'windows-1250',
+  'latin1': 'windows-1252',
+};
+
+type Decoder = InstanceType<typeof TextDecoder>;
+
+const decoderCache = new Map<string, Decoder | null>();
+
+function textDecoderFor(label: string): Decoder | null {
+  let d = decoderCache.get(label);
+  if (d === undefined) {
+    try {
+      d = new TextDecoder(label, { fatal: false });
+    } catch {
+      d = null;
+    }
+    decoderCache.set(label, d);
+  }
+  return d;
+}
+
+export function isValidUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function guess(bytes: Uint8Array): string {
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return Buffer.from(bytes).toString('latin1', 0, bytes.length);
+  if (isValidUtf8(bytes)) return Buffer.from(bytes).toString('utf8');
+  return textDecoderFor('windows-1252')!.decode(bytes);
+}
+
+/** Canonical lowercase label with aliases applied ('' means "guess"). */
+export function normalizeCharset(label: string | null | undefined): string {
+  if (!label) return '';
+  let l = label.trim().toLowerCase().replace(/^["']+|["']+$/g, '');
+  const star = l.indexOf('*'); // RFC 2231 §5 language suffix: "utf-8*en"
+  if (star !== -1) l = l.slice(0, star);
+  return ALIASES[l] ?? l;
+}
+
+/** Decode bytes in `charset` to a string; never throws. */
+export function decodeCharset(bytes: Uint8Array, charset: string | null | undefined): string {
+  const label = normalizeCharset(charset);
+  if (label === '' || label === 'utf-8') {
+    if (label === 'utf-8' && isValidUtf8(bytes)) return Buffer.from(bytes).toString('utf8');
+    return guess(bytes);
+  }
+  if (label === 'utf-7' || label === 'unicode-1-1-utf-7') {
+    return iconv.decode(Buffer.from(bytes), 'utf7');
+  }
+  const td = textDecoderFor(label);
+  if (td) return td.decode(bytes);
+  if (iconv.encodingExists(label)) return iconv.decode(Buffer.from(bytes), label);
+  return guess(bytes);
+}

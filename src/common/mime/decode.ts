@@ -1,0 +1,142 @@
+/**
+ * Content-Transfer-Encoding decoding (RFC 2045 §6) of one part body, and
+ * the body as text. Broken input is decoded as far as possible: characters
+ * outside the base64 alphabet are skipped, a dangling base64 character is
+ * dropped, an "=" in quoted-printable that does not start "=XX" or a soft
+ * line break stays as it is.
+ */
+import { decodeCharset } from './charset.js';
+import type { MimePart } from './types.js';
+
+export interface Decoded {
+  bytes: Buffer;
+  /** The encoded form had something that should not be there. */
+  damaged: boolean;
+}
+
+function b64val(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41;
+  if (c >= 0x61 && c <= 0x7a) return c - 0x47;
+  if (c >= 0x30 && c <= 0x39) return c + 4;
+  if (c === 0x2b || c === 0x2d) return 62; // '+' (and '-' from base64url senders)
+  if (c === 0x2f || c === 0x5f) return 63; // '/' (and '_')
+  return -1;
+}
+
+export function decodeBase64(src: Buffer): Decoded {
+  const out = Buffer.allocUnsafe(Math.floor((src.length * 3) / 4) + 3);
+  let n = 0;
+  let acc = 0;
+  let bits = 0;
+  let damaged = false;
+  let padding = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    const v = b64val(c);
+    if (v === -1) {
+      if (c === 0x3d) padding = true;
+      else if (c !== 0x0d && c !== 0x0a && c !== 0x20 && c !== 0x09) damaged = true;
+      continue;
+    }
+    if (padding) {
+      // data after "=": concatenated base64 blocks (some senders do this); restart
+      padding = false;
+      acc = 0;
+      bits = 0;
+    }
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[n++] = (acc >> bits) & 0xff;
+      acc &= (1 << bits) - 1;
+    }
+  }
+  if (bits >= 6) damaged = true; // a lone trailing character
+  return { bytes: out.subarray(0, n), damaged };
+}
+
+function hex(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+export function decodeQuotedPrintable(src: Buffer): Decoded {
+  const out = Buffer.allocUnsafe(src.length);
+  let n = 0;
+  let damaged = false;
+  let lineOut = 0; // out index at the start of the current output line's trailing-space run
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === 0x3d) {
+      // "=" CRLF (or "=" + trailing whitespace + CRLF) is a soft line break
+      let j = i + 1;
+      while (j < src.length && (src[j] === 0x20 || src[j] === 0x09)) j++;
+      if (j < src.length && (src[j] === 0x0d || src[j] === 0x0a)) {
+        i = src[j] === 0x0d && src[j + 1] === 0x0a ? j + 1 : j;
+        lineOut = n;
+        continue;
+      }
+      if (j >= src.length) {
+        i = j; // "=" at the very end: soft break
+        continue;
+      }
+      const h1 = hex(src[i + 1] ?? 0);
+      const h2 = hex(src[i + 2] ?? 0);
+      if (h1 >= 0 && h2 >= 0) {
+        out[n++] = h1 * 16 + h2;
+        i += 2;
+        lineOut = n;
+        continue;
+      }
+      damaged = true;
+      out[n++] = c;
+      lineOut = n;
+      continue;
+    }
+    if (c === 0x0d || c === 0x0a) {
+      // RFC 2045 §6.7 (3): trailing whitespace was added in transport; drop it
+      while (n > lineOut && (out[n - 1] === 0x20 || out[n - 1] === 0x09)) n--;
+      out[n++] = c;
+      lineOut = n;
+      continue;
+    }
+    out[n++] = c;
+    if (c !== 0x20 && c !== 0x09) lineOut = n;
+  }
+  return { bytes: out.subarray(0, n), damaged };
+}
+
+export function decodeBody(message: Buffer, part: MimePart): Decoded {
+  const raw = message.subarray(part.bodyStart, part.bodyEnd);
+  switch (part.encoding.toLowerCase()) {
+    case 'base64':
+      return decodeBase64(raw);
+    case 'quoted-printable':
+      return decodeQuotedPrintable(raw);
+    default:
+      return { bytes: raw, damaged: false };
+  }
+}
+
+/** Decoded bytes of one part body; bad input decoded as far as possible. */
+export function decodePartBody(message: Buffer, part: MimePart): Buffer {
+  return decodeBody(message, part).bytes;
+}
+
+/** Charset label declared inside HTML (<meta charset=...>) when the MIME header has none. */
+function htmlMetaCharset(bytes: Buffer): string | null {
+  const head = bytes.toString('latin1', 0, Math.min(bytes.length, 2048));
+  const m = /<meta[^>]{0,200}charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})/i.exec(head);
+  return m ? m[1]! : null;
+}
+
+/** Part body as a JS string, honouring the charset parameter. */
+export function partText(message: Buffer, part: MimePart): string {
+  const bytes = decodePartBody(message, part);
+  let charset: string | null = part.params['charset'] ?? null;
+  if (!charset && part.subtype === 'html') charset = htmlMetaCharset(bytes);
+  return decodeCharset(bytes, charset);
+}

@@ -1,0 +1,126 @@
+/**
+ * What the archive keeps besides the IMAP strings: text for the full-text
+ * index and the attachment list. Runs once per message at archive time.
+ */
+import { decodeCharset } from './charset.js';
+import { decodeBody } from './decode.js';
+import { htmlToText } from './html-text.js';
+import { MAX_INDEX_TEXT_CHARS } from './limits.js';
+import type { AttachmentInfo, MimePart } from './types.js';
+
+const TEXT_FILE = /\.(txt|text|csv|tsv|log|md|htm|html|xml|json|ics|vcf)$/i;
+
+export function filenameOf(part: MimePart): string | null {
+  const f = part.disposition?.params['filename'] ?? part.params['name'] ?? null;
+  if (f === null) return null;
+  const t = f.trim();
+  return t === '' ? null : t;
+}
+
+function isContainer(part: MimePart): boolean {
+  return part.type === 'multipart' && part.children.length > 0;
+}
+
+/** Section that fetches the part's body: BODY[1] for a single-part message. */
+export function bodySection(part: MimePart, isTopRoot: boolean): string {
+  if (isTopRoot) return '1';
+  return part.partId;
+}
+
+function isBodyText(part: MimePart): boolean {
+  return part.type === 'text' && (part.subtype === 'plain' || part.subtype === 'html');
+}
+
+function isAttachment(part: MimePart, parent: MimePart | null): boolean {
+  if (part.disposition?.type === 'attachment') return true;
+  if (filenameOf(part) !== null) return true;
+  if (isBodyText(part)) return false;
+  if (part.type === 'text' && part.disposition === null) return false;
+  // images and other media inside multipart/related are inline resources
+  return parent !== null || !(part.type === 'text');
+}
+
+export interface Extraction {
+  text: string;
+  attachments: AttachmentInfo[];
+  problems: string[];
+}
+
+export function extract(message: Buffer, root: MimePart): Extraction {
+  const texts: string[] = [];
+  const attachments: AttachmentInfo[] = [];
+  const problems: string[] = [];
+  let textChars = 0;
+  let capped = false;
+  const addText = (t: string): void => {
+    if (t.length === 0 || capped) return;
+    if (textChars + t.length > MAX_INDEX_TEXT_CHARS) {
+      t = t.slice(0, MAX_INDEX_TEXT_CHARS - textChars);
+      capped = true;
+      problems.push(`text for the index cut at ${MAX_INDEX_TEXT_CHARS} characters`);
+    }
+    textChars += t.length;
+    texts.push(t);
+  };
+  const textOf = (part: MimePart, bytes: Buffer, asHtml: boolean): string => {
+    const s = decodeCharset(bytes, part.params['charset'] ?? null);
+    return asHtml ? htmlToText(s) : s.replace(/\r\n/g, '\n');
+  };
+
+  // Explicit stack instead of recursion: depth is capped anyway, but this keeps
+  // the walk flat. Entries: part, parent, whether it is the top-level root.
+  const stack: Array<{ part: MimePart; parent: MimePart | null; top: boolean; alternativeSkip: boolean }> = [
+    { part: root, parent: null, top: true, alternativeSkip: false },
+  ];
+  while (stack.length > 0) {
+    const { part, parent, top, alternativeSkip } = stack.pop()!;
+    if (isContainer(part)) {
+      // multipart/alternative holds the same text twice (RFC 2046 §5.1.4):
+      // index the plain version when there is one.
+      const isAlt = part.subtype === 'alternative';
+      const hasPlain = isAlt && part.children.some((c) => c.type === 'text' && c.subtype === 'plain');
+      for (let i = part.children.length - 1; i >= 0; i--) {
+        const c = part.children[i]!;
+        stack.push({ part: c, parent: part, top: false, alternativeSkip: hasPlain && c.type === 'text' && c.subtype === 'html' });
+      }
+      continue;
+    }
+    if (part.message) {
+      const sub = part.message;
+      if (!top) {
+        attachments.push({
+          partId: part.partId,
+          filename: filenameOf(part),
+          contentType: `${part.type}/${part.subtype}`,
+          size: part.bodyEnd - part.bodyStart,
+          contentId: part.id,
+          inline: part.disposition?.type === 'inline',
+        });
+      }
+      stack.push({ part: sub, parent: null, top: false, alternativeSkip: false });
+      continue;
+    }
+    if (part.type === 'multipart') continue; // multipart without boundary: nothing usable
+    const attachment = isAttachment(part, parent);
+    const filename = filenameOf(part);
+    const needsBytes = attachment || part.type === 'text' || (filename !== null && TEXT_FILE.test(filename));
+    if (!needsBytes) continue;
+    const decoded = decodeBody(message, part);
+    if (decoded.damaged) problems.push(`damaged ${part.encoding} in part ${part.partId || '1'}`);
+    if (attachment) {
+      attachments.push({
+        partId: bodySection(part, top),
+        filename,
+        contentType: `${part.type}/${part.subtype}`,
+        size: decoded.bytes.length,
+        contentId: part.id,
+        inline: part.disposition?.type !== 'attachment' && (part.disposition?.type === 'inline' || part.id !== null),
+      });
+    }
+    if (alternativeSkip) continue;
+    const isHtml = part.subtype === 'html' || (filename !== null && /\.html?$/i.test(filename));
+    const textual = part.type === 'text' || (filename !== null && TEXT_FILE.test(filename));
+    if (textual && !(part.type === 'text' && part.subtype === 'rtf')) addText(textOf(part, decoded.bytes, isHtml));
+  }
+  return { text: texts.join('\n'), attachments, problems };
+}

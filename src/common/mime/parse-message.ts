@@ -1,0 +1,138 @@
+/**
+ * parseMessage(): everything the archive stores about a message, computed
+ * once at archive time from its CRLF form. Never throws: an internal error
+ * still yields a usable record (the whole message as one text/plain part)
+ * with the error in `problems`.
+ */
+import { Addr, EnvelopeAddress, formatAddrs, toAddrs } from './address.js';
+import { writeBodyStructure } from './bodystructure.js';
+import { parseMailDate } from './date.js';
+import { collectEnvelope, EnvelopeData, writeEnvelope } from './envelope.js';
+import { extract } from './extract.js';
+import { lastField, rawValue, binaryToText } from './header.js';
+import { decodeEncodedWords } from './rfc2047.js';
+import { buildTree } from './tree.js';
+import type { MessageFields, MimePart, ParsedMessage } from './types.js';
+
+function addrs(list: EnvelopeAddress[]): Addr[] {
+  return toAddrs(list);
+}
+
+/** msg-id tokens "<...>" (RFC 5322 §3.6.4), tolerant of missing brackets. */
+function msgIds(value: string): string[] {
+  const out: string[] = [];
+  let pos = 0;
+  for (;;) {
+    const lt = value.indexOf('<', pos);
+    if (lt === -1) break;
+    const gt = value.indexOf('>', lt + 1);
+    if (gt === -1) break;
+    const id = value.slice(lt, gt + 1).replace(/\s+/g, '');
+    if (id.length > 2) out.push(id);
+    pos = gt + 1;
+  }
+  if (out.length === 0) {
+    for (const t of value.split(/[\s,]+/)) if (t) out.push(t);
+  }
+  return out;
+}
+
+function firstMsgId(value: string | null): string | null {
+  if (value === null) return null;
+  const ids = msgIds(value);
+  return ids[0] ?? null;
+}
+
+function buildFields(buf: Buffer, root: MimePart, env: EnvelopeData, headerFields: ReturnType<typeof buildTree>['meta'] extends Map<MimePart, infer M> ? M : never): MessageFields {
+  const refs = lastField(headerFields.fields, 'references');
+  return {
+    subject: env.subject === null ? '' : decodeEncodedWords(env.subject).replace(/\s+/g, ' ').trim(),
+    from: formatAddrs(addrs(env.from)),
+    to: formatAddrs(addrs(env.to)),
+    cc: formatAddrs(addrs(env.cc)),
+    bcc: formatAddrs(addrs(env.bcc)),
+    replyTo: formatAddrs(addrs(env.replyTo)),
+    messageId: firstMsgId(env.messageId),
+    inReplyTo: firstMsgId(env.inReplyTo),
+    references: refs ? msgIds(binaryToText(rawValue(buf, refs))) : [],
+    date: parseMailDate(env.date),
+  };
+}
+
+function checkBytes(buf: Buffer, root: MimePart, metas: ReturnType<typeof buildTree>['meta'], problems: string[]): void {
+  const nul = buf.indexOf(0);
+  if (nul !== -1) problems.push(`NUL byte at offset ${nul}`);
+  for (const part of metas.keys()) {
+    for (let i = part.headerStart; i < part.headerEnd; i++) {
+      if (buf[i]! >= 0x80) {
+        problems.push(`8-bit characters in header of part ${part.partId || 'root'}`);
+        break;
+      }
+    }
+  }
+  void root;
+}
+
+function parseUnsafe(buf: Buffer): ParsedMessage {
+  const tree = buildTree(buf);
+  const root = tree.root;
+  const problems = [...tree.problems];
+  const rootMeta = tree.meta.get(root)!;
+  const env = collectEnvelope(buf, rootMeta.fields);
+  checkBytes(buf, root, tree.meta, problems);
+  const ex = extract(buf, root);
+  problems.push(...ex.problems);
+  return {
+    root,
+    size: buf.length,
+    envelope: writeEnvelope(env),
+    bodyStructure: writeBodyStructure(buf, root, tree.meta, true),
+    body: writeBodyStructure(buf, root, tree.meta, false),
+    fields: buildFields(buf, root, env, rootMeta),
+    addresses: {
+      from: addrs(env.from),
+      to: addrs(env.to),
+      cc: addrs(env.cc),
+      bcc: addrs(env.bcc),
+      sender: addrs(env.sender),
+      replyTo: addrs(env.replyTo),
+    },
+    text: ex.text,
+    attachments: ex.attachments,
+    hasAttachments: ex.attachments.some((a) => !a.inline),
+    problems,
+  };
+}
+
+/** Fallback when the parser itself failed: one text/plain part, no header. */
+function fallback(buf: Buffer, err: unknown): ParsedMessage {
+  const root: MimePart = {
+    partId: '', headerStart: 0, headerEnd: 0, bodyStart: 0, bodyEnd: buf.length,
+    type: 'text', subtype: 'plain', params: {}, encoding: '7bit', id: null, description: null, md5: null,
+    location: null, language: null, disposition: null, lines: 0, children: [],
+  };
+  for (let p = buf.indexOf(0x0a); p !== -1; p = buf.indexOf(0x0a, p + 1)) root.lines++;
+  const none = '(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)';
+  const body = `("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" ${buf.length} ${root.lines}`;
+  return {
+    root,
+    size: buf.length,
+    envelope: none,
+    bodyStructure: `${body} NIL NIL NIL NIL)`,
+    body: `${body})`,
+    fields: { subject: '', from: '', to: '', cc: '', bcc: '', replyTo: '', messageId: null, inReplyTo: null, references: [], date: null },
+    addresses: { from: [], to: [], cc: [], bcc: [], sender: [], replyTo: [] },
+    text: '',
+    attachments: [],
+    hasAttachments: false,
+    problems: [`parser error: ${err instanceof Error ? err.message : String(err)}`],
+  };
+}
+
+export function parseMessage(crlfMessage: Buffer): ParsedMessage {
+  try {
+    return parseUnsafe(crlfMessage);
+  } catch (err) {
+    return fallback(crlfMessage, err);
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * MIME tree with byte offsets, built in one pass over the CRLF message
+ * (RFC 2045/2046), following Dovecot's message-parser where RFCs leave room:
+ * - a boundary line is "--" + boundary at the start of a line, matched as a
+ *   prefix (text after it on the line is ignored), the innermost open
+ *   multipart checked first; the CRLF before it belongs to the boundary
+ *   (RFC 2046 §5.1.1), so it is not part of the preceding body;
+ * - a boundary of an enclosing multipart closes every part inside it, even
+ *   when inner multiparts never saw their closing delimiter;
+ * - message/rfc822 (and message/global, RFC 6532) bodies are parsed as
+ *   messages unless base64/quoted-printable encoded;
+ * - multipart without a boundary parameter is a leaf.
+ * Line scanning uses Buffer.indexOf, so the pass is linear; nesting and part
+ * count are capped (limits.ts).
+ */
+import { HeaderField, parseHeaderBlock } from './header.js';
+import { MAX_NESTING_DEPTH, MAX_PARTS } from './limits.js';
+import { buildPartMeta, lowerType, PartMeta, unfoldedOrNull } from './part-meta.js';
+import { decodeEncodedWords } from './rfc2047.js';
+import type { MimePart } from './types.js';
+
+export interface MimeTree {
+  root: MimePart;
+  meta: Map<MimePart, PartMeta>;
+  problems: string[];
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const DASH = 0x2d;
+
+interface Frame {
+  part: MimePart;
+  depth: number;
+  /** LF count before bodyStart, for the line count at close. */
+  bodyStartLine: number;
+  /** Set for multiparts whose boundary is still active. */
+  boundary: Buffer | null;
+  isDigest: boolean;
+  childCount: number;
+}
+
+function countLf(buf: Buffer, start: number, end: number): number {
+  let n = 0;
+  let p = buf.indexOf(LF, start);
+  while (p !== -1 && p < end) {
+    n++;
+    p = buf.indexOf(LF, p + 1);
+  }
+  return n;
+}
+
+class TreeBuilder {
+  readonly meta = new Map<MimePart, PartMeta>();
+  readonly problems: string[] = [];
+  private readonly stack: Frame[] = [];
+  private partCount = 0;
+  private lineNo = 0; // LF count before `pos`
+  private pos = 0;
+  private limitReported = false;
+
+  constructor(private readonly buf: Buffer) {}
+
+  build(): MimePart {
+    const root = this.openPart('', 0, 0, false, false);
+    const buf = this.buf;
+    while (this.pos < buf.length) {
+      const lineStart = this.pos;
+      let lf = buf.indexOf(LF, lineStart);
+      if (lf === -1) lf = buf.length - 1;
+      if (buf[lineStart] === DASH && buf[lineStart + 1] === DASH) this.boundaryLine(lineStart, lf + 1);
+      if (this.pos === lineStart) {
+        // ordinary body line
+        this.pos = lf + 1;
+        if (buf[lf] === LF) this.lineNo++;
+      }
+    }
+    while (this.stack.length > 0) this.closeTop(buf.length, this.lineNo);
+    return root;
+  }
+
+  /** Active boundary matching the line, innermost first; index into stack. */
+  private matchBoundary(lineStart: number): number {
+    const buf = this.buf;
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const b = this.stack[i]!.boundary;
+      if (b === null) continue;
+      const s = lineStart + 2;
+      if (s + b.length <= buf.length && buf.compare(b, 0, b.length, s, s + b.length) === 0) return i;
+    }
+    return -1;
+  }
+
+  private boundaryLine(lineStart: number, lineEnd: number): void {
+    const k = this.matchBoundary(lineStart);
+    if (k === -1) return;
+    const buf = this.buf;
+    // The CRLF before the boundary line belongs to the delimiter.
+    const endPos = lineStart >= 2 && buf[lineStart - 2] === CR ? lineStart - 2 : Math.max(0, lineStart - 1);
+    const endLine = lineStart > 0 ? this.lineNo - 1 : 0;
+    while (this.stack.length - 1 > k) this.closeTop(endPos, endLine);
+    const frame = this.stack[k]!;
+    const b = frame.boundary!;
+    const afterB = lineStart + 2 + b.length;
+    const hasLf = buf[lineEnd - 1] === LF;
+    this.pos = lineEnd;
+    if (hasLf) this.lineNo++;
+    if (buf[afterB] === DASH && buf[afterB + 1] === DASH) {
+      // close-delimiter: the rest is epilogue (RFC 2046 §5.1.1)
+      frame.boundary = null;
+      return;
+    }
+    if (this.partCount >= MAX_PARTS) {
+      if (!this.limitReported) {
+        this.problems.push(`more than ${MAX_PARTS} MIME parts; the rest is kept unparsed`);
+        this.limitReported = true;
+      }
+      for (const f of this.stack) f.boundary = null;
+      return;
+    }
+    frame.childCount++;
+    const id = (frame.part.partId ? frame.part.partId + '.' : '') + frame.childCount;
+    const child = this.openPart(id, lineEnd, frame.depth + 1, true, frame.isDigest);
+    frame.part.children.push(child);
+  }
+
+  /** Parse a part's header at `start`, push its frame, and descend into encapsulated messages. */
+  private openPart(partId: string, start: number, depth: number, parentIsMultipart: boolean, parentIsDigest: boolean): MimePart {
+    const buf = this.buf;
+    this.partCount++;
+    const stopper = this.stack.some((f) => f.boundary !== null) ? (ls: number) => this.matchBoundary(ls) !== -1 : undefined;
+    const hdr = parseHeaderBlock(buf, start, buf.length, this.problems, stopper);
+    this.lineNo += countLf(buf, start, hdr.next);
+    this.pos = hdr.next;
+    const meta = buildPartMeta(buf, hdr.fields, parentIsMultipart, parentIsDigest);
+    const part = this.makePart(partId, start, hdr.end, meta);
+    this.meta.set(part, meta);
+    const frame: Frame = {
+      part,
+      depth,
+      bodyStartLine: hdr.next === hdr.end ? this.lineNo : this.lineNo - 1,
+      boundary: null,
+      isDigest: false,
+      childCount: 0,
+    };
+    this.stack.push(frame);
+    if (hdr.next !== hdr.end) return part; // cut by a boundary: empty body
+    const enc = (meta.encoding ?? '7bit').toLowerCase();
+    const encoded = enc === 'base64' || enc === 'quoted-printable';
+    if (part.type === 'multipart') {
+      const boundary = meta.contentType?.decoded['boundary'] ?? meta.contentType?.raw.find(([k]) => k === 'boundary')?.[1];
+      if (!boundary) {
+        this.problems.push(`multipart without boundary at offset ${start}`);
+      } else if (depth >= MAX_NESTING_DEPTH) {
+        this.depthProblem(start);
+      } else {
+        frame.boundary = Buffer.from(boundary, 'utf8');
+        meta.container = true;
+        frame.isDigest = part.subtype === 'digest';
+      }
+    } else if (part.type === 'message' && (part.subtype === 'rfc822' || part.subtype === 'global') && !encoded) {
+      if (depth >= MAX_NESTING_DEPTH) {
+        this.depthProblem(start);
+      } else if (this.partCount >= MAX_PARTS) {
+        // leave as a leaf
+      } else {
+        part.message = this.openPart(partId || '1', hdr.end, depth + 1, false, false);
+      }
+    }
+    return part;
+  }
+
+  private depthProblem(offset: number): void {
+    this.problems.push(`MIME nesting deeper than ${MAX_NESTING_DEPTH} at offset ${offset}; kept as a leaf`);
+  }
+
+  private closeTop(endPos: number, endLine: number): void {
+    const frame = this.stack.pop()!;
+    const part = frame.part;
+    if (endPos <= part.bodyStart) {
+      part.bodyEnd = part.bodyStart;
+      part.lines = 0;
+    } else {
+      part.bodyEnd = endPos;
+      part.lines = Math.max(0, endLine - frame.bodyStartLine);
+    }
+    if (frame.boundary !== null && part.children.length > 0) {
+      this.problems.push(`multipart ${part.partId || 'root'} has no closing boundary`);
+    } else if (part.type === 'multipart' && frame.boundary !== null) {
+      this.problems.push(`boundary of multipart ${part.partId || 'root'} never found`);
+    }
+  }
+
+  private makePart(partId: string, headerStart: number, headerEnd: number, meta: PartMeta): MimePart {
+    const { type, subtype } = lowerType(meta);
+    const disp = meta.disposition;
+    return {
+      partId,
+      headerStart,
+      headerEnd,
+      bodyStart: headerEnd,
+      bodyEnd: headerEnd,
+      type,
+      subtype,
+      params: meta.contentType ? { ...meta.contentType.decoded } : {},
+      encoding: meta.encoding ?? '7bit',
+      id: unfoldedOrNull(meta.id),
+      description: meta.description === null ? null : decodeEncodedWords(meta.description).trim(),
+      md5: unfoldedOrNull(meta.md5),
+      location: unfoldedOrNull(meta.location),
+      language: meta.language,
+      disposition: disp ? { type: disp.type!.toLowerCase(), params: { ...disp.decoded } } : null,
+      lines: 0,
+      children: [],
+    };
+  }
+}
+
+export function buildTree(buf: Buffer): MimeTree {
+  const b = new TreeBuilder(buf);
+  const root = b.build();
+  return { root, meta: b.meta, problems: b.problems };
+}
+
+export type { HeaderField };
