@@ -75,7 +75,8 @@ class TreeBuilder {
         if (buf[lf] === LF) this.lineNo++;
       }
     }
-    while (this.stack.length > 0) this.closeTop(buf.length, this.lineNo);
+    let end = { pos: buf.length, line: this.lineNo };
+    while (this.stack.length > 0) end = this.closeTop(end.pos, end.line);
     return root;
   }
 
@@ -98,7 +99,8 @@ class TreeBuilder {
     // The CRLF before the boundary line belongs to the delimiter.
     const endPos = lineStart >= 2 && buf[lineStart - 2] === CR ? lineStart - 2 : Math.max(0, lineStart - 1);
     const endLine = lineStart > 0 ? this.lineNo - 1 : 0;
-    while (this.stack.length - 1 > k) this.closeTop(endPos, endLine);
+    let end = { pos: endPos, line: endLine };
+    while (this.stack.length - 1 > k) end = this.closeTop(end.pos, end.line);
     const frame = this.stack[k]!;
     const b = frame.boundary!;
     const afterB = lineStart + 2 + b.length;
@@ -174,12 +176,20 @@ class TreeBuilder {
     this.problems.push(`MIME nesting deeper than ${MAX_NESTING_DEPTH} at offset ${offset}; kept as a leaf`);
   }
 
-  private closeTop(endPos: number, endLine: number): void {
+  /**
+   * Ends the innermost open part at endPos. A part cannot end before its
+   * body starts: when a boundary follows an empty header directly, the CRLF
+   * before it already ended the header, so the part (and its enclosing parts,
+   * which are closed next with the returned position) end at its body start.
+   */
+  private closeTop(endPos: number, endLine: number): { pos: number; line: number } {
     const frame = this.stack.pop()!;
     const part = frame.part;
     if (endPos <= part.bodyStart) {
       part.bodyEnd = part.bodyStart;
       part.lines = 0;
+      endPos = part.bodyStart;
+      endLine = frame.bodyStartLine;
     } else {
       part.bodyEnd = endPos;
       part.lines = Math.max(0, endLine - frame.bodyStartLine);
@@ -189,6 +199,7 @@ class TreeBuilder {
     } else if (part.type === 'multipart' && frame.boundary !== null) {
       this.problems.push(`boundary of multipart ${part.partId || 'root'} never found`);
     }
+    return { pos: endPos, line: endLine };
   }
 
   private makePart(partId: string, headerStart: number, headerEnd: number, meta: PartMeta): MimePart {

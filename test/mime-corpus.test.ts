@@ -1,0 +1,177 @@
+/**
+ * Every .eml in the shared corpus (about 1,700 real and torture messages)
+ * goes through parseMessage(): it must not throw, offsets must be in bounds
+ * and ordered, RFC822.SIZE must be the CRLF length, and ENVELOPE / BODY /
+ * BODYSTRUCTURE must be well-formed IMAP (checked by a tiny reader that
+ * understands quoted strings, literals, atoms and lists). Also compares the
+ * tree of WildDuck's mimetorture fixture with WildDuck's own expectation.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { normalizeLineEndings, parseMessage } from '../src/common/mime/index.js';
+import type { MimePart } from '../src/common/mime/index.js';
+
+const FIXTURES = '/work/shared/corpus/fixtures';
+const SKIP_DIRS = new Set(['_expected', '_raw', '_mbox']);
+
+function listEml(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      if (!SKIP_DIRS.has(name)) listEml(p, out);
+    } else if (name.endsWith('.eml')) out.push(p);
+  }
+  return out;
+}
+
+type Item = { kind: 'list'; items: Item[] } | { kind: 'string'; value: Buffer } | { kind: 'atom'; value: string };
+
+/** Reads one IMAP value from a UTF-8 buffer; throws on malformed syntax. */
+export function readImap(src: string): Item {
+  const buf = Buffer.from(src, 'utf8');
+  let pos = 0;
+  const fail = (why: string): never => {
+    throw new Error(`${why} at byte ${pos}: ${src.slice(0, 200)}`);
+  };
+  const value = (): Item => {
+    const c = buf[pos];
+    if (c === 0x28) {
+      pos++;
+      const items: Item[] = [];
+      for (;;) {
+        if (pos >= buf.length) fail('unterminated list');
+        if (buf[pos] === 0x29) {
+          pos++;
+          return { kind: 'list', items };
+        }
+        if (items.length > 0) {
+          if (buf[pos] !== 0x20 && buf[pos - 1] !== 0x29) fail('missing space between items');
+          if (buf[pos] === 0x20) pos++;
+        }
+        items.push(value());
+      }
+    }
+    if (c === 0x22) {
+      pos++;
+      const bytes: number[] = [];
+      for (;;) {
+        if (pos >= buf.length) fail('unterminated quoted string');
+        const b = buf[pos++]!;
+        if (b === 0x22) return { kind: 'string', value: Buffer.from(bytes) };
+        if (b === 0x0d || b === 0x0a || b >= 0x80) fail('CR/LF/8-bit inside quoted string');
+        if (b === 0x5c) {
+          const e = buf[pos++];
+          if (e !== 0x22 && e !== 0x5c) fail('bad escape');
+          bytes.push(e!);
+        } else bytes.push(b);
+      }
+    }
+    if (c === 0x7b) {
+      const close = buf.indexOf(0x7d, pos);
+      const n = Number(buf.toString('latin1', pos + 1, close));
+      if (!Number.isInteger(n) || buf[close + 1] !== 0x0d || buf[close + 2] !== 0x0a) fail('bad literal');
+      const start = close + 3;
+      if (start + n > buf.length) fail('literal longer than the data');
+      pos = start + n;
+      return { kind: 'string', value: buf.subarray(start, start + n) };
+    }
+    const start = pos;
+    while (pos < buf.length && buf[pos] !== 0x20 && buf[pos] !== 0x29 && buf[pos] !== 0x28) pos++;
+    const atom = buf.toString('latin1', start, pos);
+    if (!/^(NIL|\d+)$/.test(atom)) fail(`unexpected atom "${atom}"`);
+    return { kind: 'atom', value: atom };
+  };
+  const v = value();
+  if (pos !== buf.length) fail('trailing data');
+  return v;
+}
+
+function checkPart(part: MimePart, lo: number, hi: number, size: number, errors: string[], file: string): void {
+  const where = `${file} part ${part.partId || 'root'}`;
+  if (!(lo <= part.headerStart && part.headerStart <= part.headerEnd && part.headerEnd === part.bodyStart && part.bodyStart <= part.bodyEnd && part.bodyEnd <= hi && hi <= size)) {
+    errors.push(`${where}: offsets out of order ${JSON.stringify([lo, part.headerStart, part.headerEnd, part.bodyStart, part.bodyEnd, hi])}`);
+  }
+  let prevEnd = part.bodyStart;
+  for (const child of part.children) {
+    if (child.headerStart < prevEnd) errors.push(`${where}: child ${child.partId} overlaps its sibling`);
+    checkPart(child, part.bodyStart, part.bodyEnd, size, errors, file);
+    prevEnd = child.bodyEnd;
+  }
+  if (part.message) {
+    if (part.message.headerStart !== part.bodyStart || part.message.bodyEnd !== part.bodyEnd) errors.push(`${where}: encapsulated message does not fill the body`);
+    checkPart(part.message, part.bodyStart, part.bodyEnd, size, errors, file);
+  }
+}
+
+describe('parser on the whole corpus', () => {
+  const files = listEml(FIXTURES);
+
+  it('finds the corpus', () => {
+    expect(files.length).toBeGreaterThan(1500);
+  });
+
+  it('parses every corpus message with sane offsets and well-formed IMAP strings', () => {
+    const errors: string[] = [];
+    let totalMs = 0;
+    let slowest = { file: '', ms: 0 };
+    for (const file of files) {
+      const msg = normalizeLineEndings(readFileSync(file));
+      const t0 = performance.now();
+      const p = parseMessage(msg);
+      const ms = performance.now() - t0;
+      totalMs += ms;
+      if (ms > slowest.ms) slowest = { file, ms };
+      if (p.problems.some((x) => x.startsWith('parser error'))) errors.push(`${file}: ${p.problems.join('; ')}`);
+      if (p.size !== msg.length) errors.push(`${file}: size ${p.size} != ${msg.length}`);
+      if (p.root.bodyEnd !== msg.length || p.root.headerStart !== 0) errors.push(`${file}: root does not span the message`);
+      checkPart(p.root, 0, msg.length, msg.length, errors, file);
+      for (const [name, s] of [['envelope', p.envelope], ['body', p.body], ['bodystructure', p.bodyStructure]] as const) {
+        try {
+          const v = readImap(s);
+          if (v.kind !== 'list') errors.push(`${file}: ${name} is not a list`);
+          else if (name === 'envelope' && v.items.length !== 10) errors.push(`${file}: envelope has ${v.items.length} fields`);
+        } catch (err) {
+          errors.push(`${file}: ${name}: ${(err as Error).message}`);
+        }
+      }
+    }
+    console.log(`corpus: ${files.length} messages parsed in ${totalMs.toFixed(0)} ms; slowest ${slowest.ms.toFixed(1)} ms (${slowest.file})`);
+    expect(errors.slice(0, 20)).toEqual([]);
+  });
+});
+
+interface WdNode {
+  childNodes?: WdNode[];
+  message?: WdNode;
+  body?: string;
+  size: number;
+}
+
+function compareWildDuck(node: WdNode, part: MimePart, msg: Buffer, path: string, errors: string[]): void {
+  const kids = node.childNodes ?? [];
+  if (kids.length > 0 || part.children.length > 0) {
+    if (kids.length !== part.children.length) errors.push(`${path}: ${part.children.length} children, WildDuck ${kids.length}`);
+    kids.forEach((k, i) => part.children[i] && compareWildDuck(k, part.children[i]!, msg, `${path}.${i + 1}`, errors));
+    return;
+  }
+  const body = msg.toString('latin1', part.bodyStart, part.bodyEnd);
+  if (node.body !== undefined && body !== node.body) errors.push(`${path}: body differs`);
+  if (part.bodyEnd - part.bodyStart !== node.size) errors.push(`${path}: size ${part.bodyEnd - part.bodyStart}, WildDuck ${node.size}`);
+  if (node.message) {
+    if (!part.message) errors.push(`${path}: not parsed as a message`);
+    else compareWildDuck(node.message, part.message, msg, `${path}(msg)`, errors);
+  }
+}
+
+describe('WildDuck mimetorture fixture', () => {
+  it('splits fix2.eml into the same parts with the same bodies as WildDuck', () => {
+    const msg = normalizeLineEndings(readFileSync(join(FIXTURES, 'wildduck/imap-core__test__fixtures__fix2.eml')));
+    const expected = JSON.parse(readFileSync(join(FIXTURES, 'wildduck/_expected/imap-core__test__fixtures__mimetorture.json'), 'utf8')) as WdNode;
+    const p = parseMessage(msg);
+    const errors: string[] = [];
+    compareWildDuck(expected, p.root, msg, 'root', errors);
+    expect(errors).toEqual([]);
+  });
+});
