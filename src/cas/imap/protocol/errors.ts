@@ -68,3 +68,9 @@ export function badCharset(charset: string): ProtocolError {
 export function noWithCode(name: ResponseCodeName, message: string, args?: string): ProtocolError {
   return new ProtocolError('NO', 'NO', message, args === undefined ? { name } : { name, args });
 }
+
+/** Shortens client text and strips anything unsafe before it is echoed in a response text. */
+export function printable(text: string): string {
+  const cleaned = text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\[\]]/g, '?');
+  return cleaned.length > 40 ? `${cleaned.slice(0, 40)}...` : cleaned;
+}

@@ -100,3 +100,9 @@ export const DEFAULT_PARSER_LIMITS: ParserLimits = Object.freeze({
   maxCommandLiteralTotalBytes: MAX_COMMAND_LITERAL_TOTAL_BYTES,
   maxListDepth: MAX_LIST_NESTING_DEPTH,
 });
+
+/**
+ * Longest string the writer sends as a quoted string; longer ones go as literals. Quoted strings
+ * must fit in a client's line buffer, and some clients (older Outlook) choke on long quoted text.
+ */
+export const MAX_QUOTED_STRING_BYTES = 1024;
