@@ -71,6 +71,6 @@ export function noWithCode(name: ResponseCodeName, message: string, args?: strin
 
 /** Shortens client text and strips anything unsafe before it is echoed in a response text. */
 export function printable(text: string): string {
-  const cleaned = text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\[\]]/g, '?');
+  const cleaned = text.replace(/[^\x20-\x7e]/g, '?');
   return cleaned.length > 40 ? `${cleaned.slice(0, 40)}...` : cleaned;
 }
