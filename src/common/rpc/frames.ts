@@ -1,0 +1,85 @@
+/**
+ * Frame codec for role-to-role RPC: [u32 length][u8 type][payload]. Length counts type+payload.
+ * JSON frames carry requests, responses, errors, stream ends and events; binary frames carry
+ * stream chunks and flow-control credit, prefixed with the u32 stream id.
+ */
+export const enum FrameType {
+  Request = 1,
+  Response = 2,
+  Error = 3,
+  Chunk = 4,
+  End = 5,
+  Event = 6,
+  Credit = 7,
+  Hello = 8,
+  Cancel = 9,
+}
+
+/** A frame larger than this is a protocol error: chunks are 64 KiB, metadata batches are bounded by the sender. */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+export interface Frame {
+  type: FrameType;
+  payload: Buffer;
+}
+
+export function encodeJson(type: FrameType, value: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(value), 'utf8');
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out.writeUInt32BE(body.length + 1, 0);
+  out[4] = type;
+  body.copy(out, 5);
+  return out;
+}
+
+export function encodeBinary(type: FrameType, id: number, data: Buffer | null, extra?: number): Buffer {
+  const dataLen = data ? data.length : 4;
+  const out = Buffer.allocUnsafe(9 + dataLen);
+  out.writeUInt32BE(dataLen + 5, 0);
+  out[4] = type;
+  out.writeUInt32BE(id, 5);
+  if (data) data.copy(out, 9);
+  else out.writeUInt32BE(extra ?? 0, 9);
+  return out;
+}
+
+/** Incremental decoder: push chunks, get whole frames; keeps partial input without re-copying it per chunk. */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  push(chunk: Buffer): Frame[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: Frame[] = [];
+    while (this.buffered >= 4) {
+      const head = this.peek(4);
+      const len = head.readUInt32BE(0);
+      if (len < 1 || len > MAX_FRAME_BYTES) throw new Error(`RPC frame length ${len} out of range`);
+      if (this.buffered < 4 + len) break;
+      const whole = this.take(4 + len);
+      frames.push({ type: whole[4] as FrameType, payload: whole.subarray(5) });
+    }
+    return frames;
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!;
+    const merged = Buffer.concat(this.chunks);
+    this.chunks = [merged];
+    return merged;
+  }
+
+  private take(n: number): Buffer {
+    let first = this.chunks[0]!;
+    if (first.length < n) {
+      first = Buffer.concat(this.chunks);
+      this.chunks = [first];
+    }
+    const out = first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.buffered -= n;
+    return out;
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * One RPC peer over any duplex byte stream: calls with JSON results, calls with streamed binary
+ * results (credit-based flow control so many streams share one connection without one slow
+ * reader stalling the rest), cancellation, and server-pushed events.
+ */
+import { Readable, type Duplex } from 'node:stream';
+import { EventEmitter } from 'node:events';
+import { FrameDecoder, FrameType, encodeBinary, encodeJson } from './frames.js';
+
+/** Bytes a stream may send ahead of the reader's credit. */
+const STREAM_WINDOW_BYTES = 512 * 1024;
+const CHUNK_BYTES = 64 * 1024;
+
+export interface RpcErrorInfo { code: string; message: string; details?: unknown }
+
+export class RpcError extends Error {
+  constructor(readonly code: string, message: string, readonly details?: unknown) { super(message); }
+}
+
+export type StreamSource = AsyncIterable<Buffer> | Iterable<Buffer>;
+/** What a handler returns: a plain JSON value, or a stream marker. */
+export class StreamResult {
+  constructor(readonly meta: unknown, readonly source: StreamSource) {}
+}
+
+export interface HandlerContext { signal: AbortSignal; peer: RpcPeer }
+export type Handler = (params: any, ctx: HandlerContext) => Promise<unknown> | unknown;
+
+interface Pending { resolve(v: unknown): void; reject(e: Error): void; stream?: Readable & { onMeta?: (m: unknown) => void } }
+
+export class RpcPeer extends EventEmitter {
+  private decoder = new FrameDecoder();
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  private running = new Map<number, AbortController>();
+  private credits = new Map<number, { window: number; wake?: () => void }>();
+  private closed = false;
+  private handlers = new Map<string, Handler>();
+
+  constructor(readonly socket: Duplex, handlers?: Record<string, Handler>) {
+    super();
+    if (handlers) for (const [k, v] of Object.entries(handlers)) this.handlers.set(k, v);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => this.shutdown(new RpcError('DISCONNECTED', 'connection to peer closed')));
+    socket.on('error', (e) => this.shutdown(new RpcError('DISCONNECTED', `connection to peer failed: ${e.message}`)));
+  }
+
+  get isClosed(): boolean { return this.closed; }
+
+  handle(method: string, fn: Handler): void { this.handlers.set(method, fn); }
+
+  call<T = unknown>(method: string, params: unknown = {}, timeoutMs = 0): Promise<T> {
+    if (this.closed) return Promise.reject(new RpcError('DISCONNECTED', 'connection to peer closed'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      if (timeoutMs > 0) timer = setTimeout(() => { this.pending.delete(id); this.write(encodeJson(FrameType.Cancel, { id })); reject(new RpcError('TIMEOUT', `${method} timed out after ${timeoutMs} ms`)); }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => { if (timer) clearTimeout(timer); resolve(v as T); },
+        reject: (e) => { if (timer) clearTimeout(timer); reject(e); },
+      });
+      this.write(encodeJson(FrameType.Request, { id, method, params }));
+    });
+  }
+
+  /** Calls a streaming method; resolves with the handler's meta value and a Readable of the bytes. */
+  callStream(method: string, params: unknown = {}): Promise<{ meta: unknown; stream: Readable }> {
+    if (this.closed) return Promise.reject(new RpcError('DISCONNECTED', 'connection to peer closed'));
+    const id = this.nextId++;
+    let consumed = 0;
+    const stream = new Readable({
+      highWaterMark: STREAM_WINDOW_BYTES,
+      read: () => {
+        if (consumed > 0) { this.write(encodeBinary(FrameType.Credit, id, null, consumed)); consumed = 0; }
+      },
+      destroy: (err, cb) => {
+        if (this.pending.has(id)) { this.pending.delete(id); this.write(encodeJson(FrameType.Cancel, { id })); }
+        cb(err);
+      },
+    }) as Readable & { onMeta?: (m: unknown) => void; onChunk?: (n: number) => void };
+    (stream as any).onChunk = (n: number) => { consumed += n; };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: (meta) => resolve({ meta, stream }),
+        reject,
+        stream,
+      });
+      this.write(encodeJson(FrameType.Request, { id, method, params, stream: true }));
+    });
+  }
+
+  emitEvent(event: string, data: unknown): void { this.write(encodeJson(FrameType.Event, { event, data })); }
+
+  close(): void { this.socket.end(); }
+
+  private write(buf: Buffer): boolean {
+    if (this.closed) return false;
+    return this.socket.write(buf);
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames;
+    try { frames = this.decoder.push(chunk); } catch (e) { this.socket.destroy(e as Error); return; }
+    for (const f of frames) this.onFrame(f.type, f.payload);
+  }
+
+  private onFrame(type: FrameType, payload: Buffer): void {
+    switch (type) {
+      case FrameType.Request: { const m = JSON.parse(payload.toString('utf8')); void this.serve(m); break; }
+      case FrameType.Response: {
+        const m = JSON.parse(payload.toString('utf8'));
+        const p = this.pending.get(m.id);
+        if (!p) break;
+        if (!p.stream) this.pending.delete(m.id);
+        p.resolve(m.result);
+        break;
+      }
+      case FrameType.Error: {
+        const m = JSON.parse(payload.toString('utf8'));
+        // id 0: the connection as a whole was refused (e.g. the instance is not running).
+        if (m.id === 0) { this.shutdown(new RpcError(m.error.code, m.error.message)); break; }
+        const p = this.pending.get(m.id);
+        if (!p) break;
+        this.pending.delete(m.id);
+        const err = new RpcError(m.error.code, m.error.message, m.error.details);
+        if (p.stream) p.stream.destroy(err);
+        p.reject(err);
+        break;
+      }
+      case FrameType.Chunk: {
+        const id = payload.readUInt32BE(0);
+        const p = this.pending.get(id);
+        if (!p?.stream) break;
+        const data = payload.subarray(4);
+        (p.stream as any).onChunk(data.length);
+        if (p.stream.push(data)) p.stream.read(0);
+        break;
+      }
+      case FrameType.End: {
+        const m = JSON.parse(payload.toString('utf8'));
+        const p = this.pending.get(m.id);
+        if (!p?.stream) break;
+        this.pending.delete(m.id);
+        p.stream.push(null);
+        break;
+      }
+      case FrameType.Credit: {
+        const id = payload.readUInt32BE(0);
+        const c = this.credits.get(id);
+        if (c) { c.window += payload.readUInt32BE(4); c.wake?.(); }
+        break;
+      }
+      case FrameType.Cancel: {
+        const m = JSON.parse(payload.toString('utf8'));
+        this.running.get(m.id)?.abort();
+        const c = this.credits.get(m.id);
+        c?.wake?.();
+        break;
+      }
+      case FrameType.Event: { const m = JSON.parse(payload.toString('utf8')); this.emit('event', m.event, m.data); break; }
+      case FrameType.Hello: { this.emit('hello', JSON.parse(payload.toString('utf8'))); break; }
+      default: this.socket.destroy(new Error(`unknown RPC frame type ${type}`));
+    }
+  }
+
+  private async serve(m: { id: number; method: string; params: unknown; stream?: boolean }): Promise<void> {
+    const handler = this.handlers.get(m.method);
+    if (!handler) { this.write(encodeJson(FrameType.Error, { id: m.id, error: { code: 'NO_SUCH_METHOD', message: `unknown method ${m.method}` } })); return; }
+    const ac = new AbortController();
+    this.running.set(m.id, ac);
+    try {
+      const result = await handler(m.params, { signal: ac.signal, peer: this });
+      if (result instanceof StreamResult) {
+        this.write(encodeJson(FrameType.Response, { id: m.id, result: result.meta }));
+        await this.sendStream(m.id, result.source, ac.signal);
+        if (!ac.signal.aborted) this.write(encodeJson(FrameType.End, { id: m.id }));
+      } else {
+        this.write(encodeJson(FrameType.Response, { id: m.id, result: result === undefined ? null : result }));
+      }
+    } catch (e) {
+      const err = e as RpcError;
+      const info: RpcErrorInfo = { code: typeof err.code === 'string' ? err.code : 'INTERNAL', message: err.message ?? String(e) };
+      if (err.details !== undefined) info.details = err.details;
+      if (!this.closed) this.write(encodeJson(FrameType.Error, { id: m.id, error: info }));
+      if (info.code === 'INTERNAL') this.emit('handler-error', m.method, e);
+    } finally {
+      this.running.delete(m.id);
+    }
+  }
+
+  private async sendStream(id: number, source: StreamSource, signal: AbortSignal): Promise<void> {
+    const credit: { window: number; wake?: () => void } = { window: STREAM_WINDOW_BYTES };
+    this.credits.set(id, credit);
+    try {
+      for await (const piece of source as AsyncIterable<Buffer>) {
+        for (let off = 0; off < piece.length; off += CHUNK_BYTES) {
+          if (signal.aborted || this.closed) return;
+          const part = piece.subarray(off, Math.min(piece.length, off + CHUNK_BYTES));
+          while (credit.window <= 0 && !signal.aborted && !this.closed) await new Promise<void>((r) => { credit.wake = r; });
+          if (signal.aborted || this.closed) return;
+          credit.window -= part.length;
+          if (!this.write(encodeBinary(FrameType.Chunk, id, part))) await new Promise<void>((r) => this.socket.once('drain', r));
+        }
+      }
+    } finally {
+      this.credits.delete(id);
+    }
+  }
+
+  private shutdown(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [, p] of this.pending) { p.stream?.destroy(err); p.reject(err); }
+    this.pending.clear();
+    for (const [, ac] of this.running) ac.abort();
+    for (const [, c] of this.credits) c.wake?.();
+    this.emit('close', err);
+  }
+}
+
+export function sendHello(socket: Duplex, hello: unknown): void {
+  socket.write(encodeJson(FrameType.Hello, hello));
+}

@@ -1,0 +1,100 @@
+/**
+ * The Instance Host endpoint (8472, mutual TLS pinned by thumbprint). A caller's first frame says
+ * where it goes: `{instance: "acme"}` pipes the connection to that instance process (the host only
+ * relays bytes, so streams keep their backpressure end to end); `{control: true}` opens the host's
+ * own control interface (define, start, stop, freeze … instances).
+ */
+import net from 'node:net';
+import type tls from 'node:tls';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../common/logger.js';
+import type { RoleCertificate } from '../common/certs.js';
+import { createPinnedServer } from '../common/mtls.js';
+import { FrameType, encodeJson } from '../common/rpc/frames.js';
+import { RpcPeer, RpcError } from '../common/rpc/peer.js';
+import type { InstanceSupervisor, InstanceSpec } from './supervisor.js';
+
+/** The hello frame is small JSON; anything bigger is not a Coffer peer. */
+const MAX_HELLO_BYTES = 4096;
+
+export interface HostServerOptions {
+  supervisor: InstanceSupervisor;
+  certificate: () => RoleCertificate;
+  pinned: () => ReadonlySet<string>;
+  log: Logger;
+  /** Where relative instance base directories live (`<data>/instances`). */
+  instancesDir: string;
+}
+
+export function createInstanceHostServer(opts: HostServerOptions): tls.Server {
+  const controlPeers = new Set<RpcPeer>();
+  opts.supervisor.on('status', (s) => { for (const p of controlPeers) p.emitEvent('instanceStatus', s); });
+  return createPinnedServer(opts.certificate, opts.pinned, (socket, thumbprint) => {
+    let buf = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length < 5) return;
+      const len = buf.readUInt32BE(0);
+      if (len > MAX_HELLO_BYTES || buf[4] !== FrameType.Hello) { socket.destroy(); return; }
+      if (buf.length < 4 + len) return;
+      socket.off('data', onData);
+      socket.pause();
+      let hello: { instance?: string; control?: boolean };
+      try { hello = JSON.parse(buf.subarray(5, 4 + len).toString('utf8')); } catch { socket.destroy(); return; }
+      const rest = buf.subarray(4 + len);
+      if (hello.control) { openControl(socket, rest, thumbprint); return; }
+      relay(socket, String(hello.instance ?? ''), rest);
+    };
+    socket.on('data', onData);
+    socket.on('error', () => socket.destroy());
+  });
+
+  function relay(socket: tls.TLSSocket, instanceId: string, rest: Buffer): void {
+    const st = opts.supervisor.get(instanceId);
+    if (!st || !st.port || !st.token) {
+      // Answer in RPC terms so the caller can tell "not running" from a network fault.
+      const why = !st ? `instance ${instanceId} is not known on this Instance Host` : `instance ${instanceId} is not running (${st.status})`;
+      socket.end(encodeJson(FrameType.Error, { id: 0, error: { code: 'INSTANCE_UNAVAILABLE', message: why } }));
+      return;
+    }
+    const upstream = net.connect(st.port, '127.0.0.1');
+    upstream.setNoDelay(true);
+    upstream.on('connect', () => {
+      upstream.write(encodeJson(FrameType.Hello, { token: st.token }));
+      if (rest.length) upstream.write(rest);
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+      socket.resume();
+    });
+    const close = () => { socket.destroy(); upstream.destroy(); };
+    upstream.on('error', close);
+    upstream.on('close', close);
+    socket.on('close', close);
+  }
+
+  function openControl(socket: tls.TLSSocket, rest: Buffer, thumbprint: string): void {
+    const sup = opts.supervisor;
+    const peer = new RpcPeer(socket, {
+      list: () => sup.list(),
+      define: (p: InstanceSpec) => sup.define({ ...p, baseDir: path.resolve(opts.instancesDir, p.baseDir || p.instanceId) }),
+      remove: (p: { instanceId: string }) => sup.remove(p.instanceId),
+      start: (p: { instanceId: string; safeMode?: boolean }) => sup.start(p.instanceId, { safeMode: p.safeMode }),
+      stop: (p: { instanceId: string }) => sup.stop(p.instanceId),
+      restart: (p: { instanceId: string }) => sup.restart(p.instanceId),
+      freeze: (p: { instanceId: string }) => sup.freeze(p.instanceId),
+      thaw: (p: { instanceId: string }) => sup.thaw(p.instanceId),
+      setSafeMode: (p: { instanceId: string; on: boolean }) => sup.setSafeMode(p.instanceId, !!p.on),
+      createDirectory: (p: { path: string }) => { if (!path.isAbsolute(p.path)) throw new RpcError('INVALID_ARGUMENT', 'path must be absolute'); mkdirSync(p.path, { recursive: true }); return null; },
+      getDirectories: (p: { path: string }) => {
+        if (!path.isAbsolute(p.path)) throw new RpcError('INVALID_ARGUMENT', 'path must be absolute');
+        return readdirSync(p.path).filter((n) => { try { return statSync(path.join(p.path, n)).isDirectory(); } catch { return false; } });
+      },
+    });
+    controlPeers.add(peer);
+    peer.on('close', () => controlPeers.delete(peer));
+    opts.log.debug({ thumbprint }, 'control connection opened');
+    if (rest.length) socket.unshift(rest);
+    socket.resume();
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The instance's typed interface: the only way other roles (CAS, Management Server, the import
+ * command) reach archive data. Every method is an RPC call to the instance process, carried
+ * through its Instance Host on 8472. Nothing here changes mail except import/ingest and the
+ * management functions; the CAS gets a narrower view (`ArchiveReader`) without them.
+ */
+
+export type LoginChannel = 'web' | 'imap' | 'outlook' | 'windows' | 'windowsCmd';
+export const LOGIN_CHANNELS: readonly LoginChannel[] = ['windows', 'web', 'outlook', 'windowsCmd', 'imap'];
+
+export type GlobalPrivilege = 'admin' | 'login' | 'changePassword' | 'archive' | 'modifyArchiveProfiles' | 'export' | 'modifyExportProfiles' | 'delete';
+export const GLOBAL_PRIVILEGES: readonly GlobalPrivilege[] = ['admin', 'login', 'changePassword', 'archive', 'modifyArchiveProfiles', 'export', 'modifyExportProfiles', 'delete'];
+export type FolderPrivilege = 'read' | 'write' | 'delete';
+
+/** Opaque token for an authenticated user, issued by `authenticate`; every read names it. */
+export type SessionToken = string;
+
+export type AuthResult =
+  | { ok: true; session: SessionToken; userName: string; fullName: string; isAdmin: boolean; privileges: GlobalPrivilege[]; emailAddress: string | null }
+  | { ok: false; reason: 'credentials' | 'privilege' | 'safeMode' | 'mfaRequired'; message: string };
+
+export interface FolderInfo {
+  /** Stable numeric id inside the instance. */
+  id: number;
+  /** Full archive path, `/`-delimited: `jane/Exchange jane/Inbox`. The first segment is the user archive. */
+  path: string;
+  /** The user archive (top-level folder) this folder belongs to. */
+  archive: string;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  messages: number;
+  hasChildren: boolean;
+}
+
+export interface FolderStatus {
+  id: number;
+  path: string;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  messages: number;
+  /** Bytes of all messages (RFC822.SIZE sum). */
+  size: number;
+}
+
+/** Metadata of one message in a folder, pre-serialised at archive time. */
+export interface MessageMeta {
+  uid: number;
+  modseq: number;
+  flags: string[];
+  /** INTERNALDATE, ms since epoch. */
+  internalDate: number;
+  size: number;
+  envelope?: string;
+  bodyStructure?: string;
+  body?: string;
+  /** MIME tree with byte offsets, JSON, for BODY[section] resolution. */
+  mime?: unknown;
+  /** Decoded header fields for display (web). */
+  subject?: string;
+  from?: string;
+  to?: string;
+  date?: number | null;
+  hasAttachments?: boolean;
+}
+
+export type MetaField = 'envelope' | 'bodyStructure' | 'body' | 'mime' | 'summary';
+
+/** IMAP-shaped search criteria, evaluated with RFC 3501 semantics (case-insensitive substring). */
+export type SearchCriterion =
+  | { key: 'all' }
+  | { key: 'not'; of: SearchCriterion }
+  | { key: 'or'; a: SearchCriterion; b: SearchCriterion }
+  | { key: 'and'; of: SearchCriterion[] }
+  | { key: 'uid'; ranges: [number, number][] }
+  | { key: 'flag'; flag: string; set: boolean }
+  | { key: 'text' | 'body' | 'subject' | 'from' | 'to' | 'cc' | 'bcc'; value: string }
+  | { key: 'header'; name: string; value: string }
+  | { key: 'larger' | 'smaller'; size: number }
+  /** Dates as yyyy-mm-dd days; `internal` compares INTERNALDATE, `sent` the Date: header (RFC 3501 disregards time and zone). */
+  | { key: 'before' | 'on' | 'since'; date: string; which: 'internal' | 'sent' }
+  | { key: 'modseq'; modseq: number };
+
+/** Archive-wide search as Web Access offers it. */
+export interface ArchiveQuery {
+  /** Free text: words, "phrases", `*` / `?` wildcards. */
+  text?: string;
+  from?: string; to?: string; cc?: string; bcc?: string; subject?: string; body?: string;
+  attachmentNames?: string; attachmentContents?: string;
+  /** yyyy-mm-dd, inclusive. */
+  dateFrom?: string; dateTo?: string;
+  minSize?: number; maxSize?: number;
+  hasAttachments?: boolean;
+  folderId?: number; includeSubfolders?: boolean;
+  /** Keyset paging: the last (date, id) pair of the previous page. */
+  after?: { date: number; key: string } | null;
+  limit?: number;
+}
+
+export interface ArchiveHit {
+  key: string;
+  folderId: number;
+  folderPath: string;
+  uid: number;
+  date: number;
+  from: string;
+  subject: string;
+  size: number;
+  hasAttachments: boolean;
+}
+
+export interface ChangeEvent {
+  kind: 'exists' | 'expunge';
+  folderId: number;
+  uid: number;
+  modseq: number;
+}
+
+/** Read-side methods the CAS may call; all take the session issued by `authenticate`. */
+export interface ArchiveReader {
+  authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string; totp?: string }): Promise<AuthResult>;
+  logout(p: { session: SessionToken }): Promise<void>;
+  listFolders(p: { session: SessionToken }): Promise<FolderInfo[]>;
+  folderStatus(p: { session: SessionToken; folderId: number }): Promise<FolderStatus>;
+  /** UIDs and MODSEQs of a folder in ascending UID order, for sequence-number maps. */
+  folderUids(p: { session: SessionToken; folderId: number }): Promise<{ uids: number[]; modseqs: number[]; highestModseq: number }>;
+  fetchMeta(p: { session: SessionToken; folderId: number; uids: number[]; fields: MetaField[] }): Promise<MessageMeta[]>;
+  /** Raw message bytes (CRLF form), or a byte range of them. Streams. */
+  readMessage(p: { session: SessionToken; folderId: number; uid: number; start?: number; end?: number }): Promise<{ size: number; stream: AsyncIterable<Buffer> }>;
+  search(p: { session: SessionToken; folderId: number; criteria: SearchCriterion }): Promise<number[]>;
+  searchArchive(p: { session: SessionToken; query: ArchiveQuery }): Promise<{ hits: ArchiveHit[]; total: number; next: { date: number; key: string } | null }>;
+}
+
+/** Result of `importMessages` for one batch. */
+export interface IngestResult {
+  imported: number;
+  duplicates: number;
+  broken: number;
+  errors: { name: string; message: string }[];
+}
+
+/** One message to archive, as the import command sends it. */
+export interface IngestItem {
+  /** Where it came from, for logs and errors (file name, mbox offset). */
+  name: string;
+  /** Folder path below the user archive, `/`-delimited (may be ''). */
+  folder: string;
+  /** The raw message, base64 in JSON transport. */
+  raw: Buffer;
+  flags?: string[];
+  internalDate?: number;
+}
+
+/** Names of RPC methods; kept in one place so both ends agree. */
+export const RPC = {
+  authenticate: 'authenticate',
+  logout: 'logout',
+  listFolders: 'listFolders',
+  folderStatus: 'folderStatus',
+  folderUids: 'folderUids',
+  fetchMeta: 'fetchMeta',
+  readMessage: 'readMessage',
+  search: 'search',
+  searchArchive: 'searchArchive',
+  subscribe: 'subscribe',
+  ingest: 'ingest',
+  management: 'management',
+  status: 'status',
+  freeze: 'freeze',
+  thaw: 'thaw',
+} as const;

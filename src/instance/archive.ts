@@ -1,0 +1,285 @@
+/**
+ * The archive of one instance: its stores (one `current` for new mail), ingest, and reads that
+ * span stores. Single-threaded by design: one instance process serialises all writes.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Logger } from '../common/logger.js';
+import { decodeHeaderValue, normalizeLineEndings, parseMessage, type ParsedMessage } from '../common/mime/index.js';
+import { FolderTree, Settings, normalizeFolderPath, type Db, type FolderRow } from './instance-db.js';
+import { ArchiveStore, MESSAGE_COLUMNS, rowToMessage, type NewMessageRow, type StoreState, type StoredMessage, STORE_STATES } from './store/store.js';
+import { compressJson, decompressJson } from './store/codec.js';
+import { compactMime, type CompactPart } from './mime-compact.js';
+import { InstanceError } from './errors.js';
+import type { IngestItem, IngestResult, ChangeEvent } from './api.js';
+import type { BlobLocation } from './store/content-pack.js';
+
+export interface StoreRow { id: number; name: string; database_path: string; content_path: string; index_path: string; requested_state: StoreState; created_at: number }
+
+export interface ImapMeta { e: string; s: string; b: string; m: CompactPart }
+
+export interface AutoCreateConfig { sizeThreshold: string | null; baseDirectory: string; contentBaseDirectory: string; indexBaseDirectory: string }
+
+/** `"500 MB"`, `"10GB"`, `"1000000"` (bytes) → bytes; null means never. */
+export function parseSizeThreshold(s: string | null): number | null {
+  if (s === null || s.trim() === '') return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$/i.exec(s);
+  if (!m) throw new InstanceError('INVALID_ARGUMENT', `sizeThreshold: expected a size such as "500 MB" or "10 GB", got ${JSON.stringify(s)}`);
+  const unit = (m[2] ?? 'B').toUpperCase();
+  const mult = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[unit as 'B']!;
+  return Math.round(Number(m[1]) * mult);
+}
+
+export class Archive {
+  readonly folders: FolderTree;
+  readonly settings: Settings;
+  private stores = new Map<number, ArchiveStore>();
+  private storeErrors = new Map<number, string>();
+  private listeners = new Set<(e: ChangeEvent) => void>();
+
+  constructor(readonly db: Db, readonly baseDir: string, private log: Logger) {
+    this.settings = new Settings(db);
+    this.folders = new FolderTree(db, this.settings);
+    this.openStores();
+    if (this.storeRows().length === 0) this.createStore({ name: 'Store 1', requestedState: 'current' });
+  }
+
+  onChange(fn: (e: ChangeEvent) => void): () => void { this.listeners.add(fn); return () => this.listeners.delete(fn); }
+  private emit(e: ChangeEvent): void { for (const fn of this.listeners) { try { fn(e); } catch (err) { this.log.error({ err }, 'change listener failed'); } } }
+
+  storeRows(): StoreRow[] { return this.db.prepare('SELECT * FROM stores ORDER BY id').all() as StoreRow[]; }
+
+  private openStore(row: StoreRow): void {
+    if (row.requested_state === 'disabled') return;
+    try {
+      this.stores.set(row.id, new ArchiveStore(row.id, { databasePath: row.database_path, contentPath: row.content_path, indexPath: row.index_path }));
+      this.storeErrors.delete(row.id);
+    } catch (e) {
+      this.storeErrors.set(row.id, (e as Error).message);
+      this.log.error({ store: row.id, err: e }, 'archive store could not be opened');
+    }
+  }
+
+  private openStores(): void { for (const row of this.storeRows()) this.openStore(row); }
+
+  /** Stores whose content is visible to users (not disabled, opened without error). */
+  openStoresList(): ArchiveStore[] { return [...this.stores.values()]; }
+
+  /** Closes a store so maintenance can replace its files; `reopenStore` brings it back. */
+  detachOpenStore(id: number): void { this.stores.get(id)?.close(); this.stores.delete(id); }
+
+  reopenStore(id: number): void {
+    const row = this.storeRows().find((r) => r.id === id);
+    if (row && !this.stores.has(id)) this.openStore(row);
+  }
+
+  /** Forgets a store (DetachStore); its files stay where they are. */
+  detachStore(id: number): void {
+    const row = this.storeRows().find((r) => r.id === id);
+    if (!row) throw new InstanceError('NOT_FOUND', `archive store ${id} does not exist`);
+    if (row.requested_state === 'current') throw new InstanceError('INVALID_STATE', `archive store ${id} is the current store; make another store current first`);
+    this.detachOpenStore(id);
+    this.db.prepare('DELETE FROM stores WHERE id = ?').run(id);
+    this.recountFolders();
+  }
+
+  storeError(id: number): string | null { return this.storeErrors.get(id) ?? null; }
+
+  store(id: number): ArchiveStore {
+    const s = this.stores.get(id);
+    if (!s) throw new InstanceError('STORE_UNAVAILABLE', this.storeErrors.has(id) ? `archive store ${id} is in error: ${this.storeErrors.get(id)}` : `archive store ${id} is not open (disabled or unknown)`);
+    return s;
+  }
+
+  currentStore(): ArchiveStore {
+    const row = this.db.prepare(`SELECT * FROM stores WHERE requested_state = 'current'`).get() as StoreRow | undefined;
+    if (!row) throw new InstanceError('INVALID_STATE', 'no archive store is set to current; set one with SetStoreRequestedState');
+    return this.store(row.id);
+  }
+
+  createStore(p: { name: string; databasePath?: string | null; contentPath?: string | null; indexPath?: string | null; requestedState?: StoreState | null }): StoreRow {
+    const state = p.requestedState ?? 'normal';
+    if (!STORE_STATES.includes(state)) throw new InstanceError('INVALID_ARGUMENT', `requestedState: expected one of ${STORE_STATES.join(', ')}`);
+    const id = ((this.db.prepare('SELECT max(id) AS m FROM stores').get() as { m: number | null }).m ?? 0) + 1;
+    const dbPath = p.databasePath ? path.resolve(this.baseDir, p.databasePath) : path.join(this.baseDir, 'stores', `store-${String(id).padStart(4, '0')}`);
+    const row: StoreRow = { id, name: p.name, database_path: dbPath, content_path: p.contentPath ? path.resolve(this.baseDir, p.contentPath) : dbPath, index_path: p.indexPath ? path.resolve(this.baseDir, p.indexPath) : dbPath, requested_state: state, created_at: Date.now() };
+    this.db.transaction(() => {
+      if (state === 'current') this.db.prepare(`UPDATE stores SET requested_state = 'normal' WHERE requested_state = 'current'`).run();
+      this.db.prepare('INSERT INTO stores (id, name, database_path, content_path, index_path, requested_state, created_at) VALUES (@id, @name, @database_path, @content_path, @index_path, @requested_state, @created_at)').run(row);
+    })();
+    this.openStore(row);
+    return row;
+  }
+
+  setStoreState(id: number, state: StoreState): void {
+    if (!STORE_STATES.includes(state)) throw new InstanceError('INVALID_ARGUMENT', `requestedState: expected one of ${STORE_STATES.join(', ')}`);
+    const row = this.storeRows().find((r) => r.id === id);
+    if (!row) throw new InstanceError('NOT_FOUND', `archive store ${id} does not exist`);
+    this.db.transaction(() => {
+      if (state === 'current') this.db.prepare(`UPDATE stores SET requested_state = 'normal' WHERE requested_state = 'current'`).run();
+      this.db.prepare('UPDATE stores SET requested_state = ? WHERE id = ?').run(state, id);
+    })();
+    if (state === 'disabled') { this.stores.get(id)?.close(); this.stores.delete(id); }
+    else if (!this.stores.has(id)) this.openStore({ ...row, requested_state: state });
+    this.recountFolders();
+  }
+
+  /** Folder counters follow the stores that are visible. */
+  recountFolders(): void {
+    const totals = new Map<number, { n: number; size: number }>();
+    for (const s of this.stores.values()) {
+      for (const r of s.db.prepare('SELECT folder_id, count(*) AS n, sum(size) AS size FROM messages GROUP BY folder_id').all() as { folder_id: number; n: number; size: number }[]) {
+        const t = totals.get(r.folder_id) ?? { n: 0, size: 0 };
+        t.n += r.n; t.size += r.size;
+        totals.set(r.folder_id, t);
+      }
+    }
+    this.db.transaction(() => { for (const f of this.folders.all()) { const t = totals.get(f.id); this.folders.setCounts(f.id, t?.n ?? 0, t?.size ?? 0); } })();
+  }
+
+  autoCreateConfig(): AutoCreateConfig {
+    return this.settings.read<AutoCreateConfig>('storeAutoCreate', { sizeThreshold: null, baseDirectory: path.join(this.baseDir, 'stores'), contentBaseDirectory: '', indexBaseDirectory: '' });
+  }
+
+  setAutoCreateConfig(c: AutoCreateConfig): void {
+    parseSizeThreshold(c.sizeThreshold);
+    this.settings.write('storeAutoCreate', c);
+  }
+
+  /** Rolls over to a new current store when the current one passes the configured size. */
+  private maybeRollStore(): void {
+    const cfg = this.autoCreateConfig();
+    const limit = parseSizeThreshold(cfg.sizeThreshold);
+    if (limit === null) return;
+    const cur = this.currentStore();
+    if (cur.diskBytes() < limit) return;
+    const n = this.storeRows().length + 1;
+    const stamp = new Date().toISOString().slice(0, 10);
+    const dir = path.join(cfg.baseDirectory || path.join(this.baseDir, 'stores'), `store-${String(n).padStart(4, '0')}-${stamp}`);
+    const row = this.createStore({
+      name: `Store ${n} (${stamp})`, databasePath: dir,
+      contentPath: cfg.contentBaseDirectory ? path.join(cfg.contentBaseDirectory, path.basename(dir)) : null,
+      indexPath: cfg.indexBaseDirectory ? path.join(cfg.indexBaseDirectory, path.basename(dir)) : null,
+      requestedState: 'current',
+    });
+    this.log.info({ store: row.id, previous: cur.id, limit }, 'current archive store passed its size threshold; created a new current store');
+  }
+
+  /** Archives a batch into `<userArchive>/<item.folder>`; duplicates (same bytes, same folder) are skipped. */
+  ingest(userArchive: string, items: IngestItem[]): IngestResult {
+    const result: IngestResult = { imported: 0, duplicates: 0, broken: 0, errors: [] };
+    if (items.length === 0) return result;
+    this.maybeRollStore();
+    const store = this.currentStore();
+    const prepared: { item: IngestItem; crlf: Buffer; sha: string; parsed: ParsedMessage; folder: FolderRow }[] = [];
+    const seen = new Set<string>();
+    for (const item of items) {
+      try {
+        const folderPath = normalizeFolderPath(`${userArchive}/${item.folder}`);
+        const folder = this.folders.ensure(folderPath);
+        const crlf = normalizeLineEndings(item.raw);
+        const sha = createHash('sha256').update(crlf).digest('hex');
+        const key = `${folder.id}:${sha}`;
+        if (seen.has(key) || this.openStoresList().some((s) => s.hasMessageInFolder(folder.id, sha))) { result.duplicates++; continue; }
+        seen.add(key);
+        const parsed = parseMessage(crlf);
+        if (parsed.problems.length) { result.broken++; this.log.warn({ name: item.name, problems: parsed.problems.slice(0, 5) }, 'message stored with problems'); }
+        prepared.push({ item, crlf, sha, parsed, folder });
+      } catch (e) {
+        result.errors.push({ name: item.name, message: (e as Error).message });
+      }
+    }
+    if (prepared.length === 0) return result;
+    // UIDs and MODSEQs are reserved (and committed) before the messages: a crash leaves gaps, never reuse.
+    const byFolder = new Map<number, typeof prepared>();
+    for (const p of prepared) { const l = byFolder.get(p.folder.id) ?? []; l.push(p); byFolder.set(p.folder.id, l); }
+    const uidOf = new Map<(typeof prepared)[number], { uid: number; modseq: number; uidValidity: number; folderPath: string }>();
+    this.db.transaction(() => {
+      for (const [folderId, list] of byFolder) {
+        const f = this.folders.get(folderId)!;
+        const r = this.folders.reserveUids(folderId, list.length);
+        list.forEach((p, i) => uidOf.set(p, { uid: r.firstUid + i, modseq: r.firstModseq + i, uidValidity: f.uid_validity, folderPath: f.path }));
+      }
+    })();
+    const blobs: { sha256: string; loc: BlobLocation & { rawSize: number } }[] = [];
+    const newBlobs = new Set<string>();
+    const rows: NewMessageRow[] = [];
+    for (const p of prepared) {
+      const id = uidOf.get(p)!;
+      if (!newBlobs.has(p.sha) && !store.hasBlob(p.sha)) { blobs.push({ sha256: p.sha, loc: store.appendBlob(p.sha, p.crlf) }); newBlobs.add(p.sha); }
+      const flags = p.item.flags ?? ['\\Seen'];
+      const internalDate = p.item.internalDate ?? Date.now();
+      store.appendRecovery({ kind: 'message', sha256: p.sha, folder: id.folderPath, uid: id.uid, flags, internalDate, archivedAt: Date.now(), uidValidity: id.uidValidity });
+      rows.push(this.rowFor(p.parsed, p.crlf, p.sha, p.folder.id, id, flags, internalDate));
+    }
+    store.commitBatch(blobs, rows);
+    this.db.transaction(() => { for (const r of rows) this.folders.addCounts(r.folderId, 1, r.size); })();
+    for (const r of rows) this.emit({ kind: 'exists', folderId: r.folderId, uid: r.uid, modseq: r.modseq });
+    result.imported += rows.length;
+    return result;
+  }
+
+  rowFor(parsed: ParsedMessage, crlf: Buffer, sha: string, folderId: number, id: { uid: number; modseq: number; uidValidity: number; folderPath: string }, flags: string[], internalDate: number): NewMessageRow {
+    const f = parsed.fields;
+    const imap: ImapMeta = { e: parsed.envelope, s: parsed.bodyStructure, b: parsed.body, m: compactMime(parsed.root) };
+    const addresses = [f.from, f.to, f.cc, f.bcc].filter(Boolean).join('\n');
+    return {
+      folderId, uid: id.uid, modseq: id.modseq, sha256: sha, flags, internalDate, size: parsed.size, sentDate: f.date ?? internalDate, // no Date: header → INTERNALDATE, as Dovecot does for SENT* keys
+      subject: f.subject, from: f.from, to: f.to, cc: f.cc, bcc: f.bcc, messageId: f.messageId, hasAttachments: parsed.hasAttachments,
+      imap: compressJson(imap), folderPath: id.folderPath, uidValidity: id.uidValidity,
+      fts: {
+        subject: f.subject, addresses, body: parsed.text,
+        attachmentNames: parsed.attachments.map((a) => a.filename ?? '').filter(Boolean).join('\n'),
+        attachmentText: '', headers: headerText(crlf, parsed),
+      },
+    };
+  }
+
+  /** Messages of a folder across stores, ascending UID. */
+  folderMessages(folderId: number, uids?: number[]): { store: ArchiveStore; msg: StoredMessage }[] {
+    const out: { store: ArchiveStore; msg: StoredMessage }[] = [];
+    for (const s of this.stores.values()) {
+      const rows = uids
+        ? s.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ? AND uid IN (SELECT value FROM json_each(?))`).all(folderId, JSON.stringify(uids))
+        : s.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ?`).all(folderId);
+      for (const r of rows as Parameters<typeof rowToMessage>[0][]) out.push({ store: s, msg: rowToMessage(r) });
+    }
+    return out.sort((a, b) => a.msg.uid - b.msg.uid);
+  }
+
+  folderUids(folderId: number): { uids: number[]; modseqs: number[] } {
+    const all: [number, number][] = [];
+    for (const s of this.stores.values()) for (const r of s.db.prepare('SELECT uid, modseq FROM messages WHERE folder_id = ?').raw().all(folderId) as [number, number][]) all.push(r);
+    all.sort((a, b) => a[0] - b[0]);
+    return { uids: all.map((r) => r[0]), modseqs: all.map((r) => r[1]) };
+  }
+
+  imapMeta(store: ArchiveStore, messageId: number): ImapMeta {
+    const r = store.db.prepare('SELECT imap FROM messages WHERE id = ?').get(messageId) as { imap: Buffer } | undefined;
+    if (!r) throw new InstanceError('NOT_FOUND', 'message not found');
+    return decompressJson<ImapMeta>(r.imap);
+  }
+
+  locate(folderId: number, uid: number): { store: ArchiveStore; msg: StoredMessage } {
+    const hit = this.folderMessages(folderId, [uid])[0];
+    if (!hit) throw new InstanceError('NOT_FOUND', `no message with UID ${uid} in this folder`);
+    return hit;
+  }
+
+  readRaw(folderId: number, uid: number): Buffer {
+    const { store, msg } = this.locate(folderId, uid);
+    return store.readRaw(msg.sha256);
+  }
+
+  close(): void { for (const s of this.stores.values()) s.close(); this.stores.clear(); }
+
+  checkpoint(): void { for (const s of this.stores.values()) s.checkpoint(); this.db.pragma('wal_checkpoint(TRUNCATE)'); }
+}
+
+/** The whole header block, unfolded and RFC 2047-decoded, for the `headers` index column (TEXT and HEADER search). */
+export function headerText(crlf: Buffer, parsed: ParsedMessage): string {
+  return decodeHeaderValue(crlf.subarray(parsed.root.headerStart, Math.min(parsed.root.bodyStart, parsed.root.headerStart + MAX_INDEXED_HEADER_BYTES)));
+}
+
+/** Header blocks beyond this are spam or attacks; their start is enough for search candidates. */
+const MAX_INDEXED_HEADER_BYTES = 256 * 1024;

@@ -1,0 +1,94 @@
+/**
+ * Client side of the instance interface: connects to an instance through its Instance Host
+ * (mutual TLS, pinned) and offers the typed `ArchiveReader` plus ingest and management calls.
+ * Used by the CAS, the Management Server and the import command.
+ */
+import { EventEmitter } from 'node:events';
+import type { RoleCertificate } from '../common/certs.js';
+import { connectPinned } from '../common/mtls.js';
+import { RpcPeer, sendHello } from '../common/rpc/peer.js';
+import { RPC, type ArchiveReader, type AuthResult, type ChangeEvent, type FolderInfo, type FolderStatus, type IngestResult, type MessageMeta, type MetaField, type SearchCriterion, type SessionToken, type LoginChannel, type ArchiveQuery, type ArchiveHit } from './api.js';
+
+export interface HostAddress { host: string; port: number; thumbprint: string }
+
+export class InstanceClient extends EventEmitter implements ArchiveReader {
+  private constructor(readonly instanceId: string, private peer: RpcPeer) {
+    super();
+    peer.on('event', (event: string, data: unknown) => {
+      if (event === 'change') this.emit('change', data as ChangeEvent);
+      else if (event === 'progress') this.emit('progress', data);
+    });
+    peer.on('close', (err: Error) => this.emit('close', err));
+  }
+
+  static async connect(instanceId: string, host: HostAddress, own: RoleCertificate): Promise<InstanceClient> {
+    const socket = await connectPinned(host.host, host.port, own, host.thumbprint);
+    socket.setNoDelay(true);
+    const peer = new RpcPeer(socket);
+    sendHello(socket, { instance: instanceId });
+    const client = new InstanceClient(instanceId, peer);
+    // A refused relay closes at once with the reason; a status call makes that an error here.
+    await peer.call(RPC.status, {}, 15_000);
+    return client;
+  }
+
+  get isClosed(): boolean { return this.peer.isClosed; }
+  close(): void { this.peer.close(); }
+
+  status(): Promise<{ instanceId: string; frozen: boolean; safeMode: boolean; pid: number }> { return this.peer.call(RPC.status); }
+  authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string }): Promise<AuthResult> { return this.peer.call(RPC.authenticate, p); }
+  logout(p: { session: SessionToken }): Promise<void> { return this.peer.call(RPC.logout, p); }
+  listFolders(p: { session: SessionToken }): Promise<FolderInfo[]> { return this.peer.call(RPC.listFolders, p); }
+  folderStatus(p: { session: SessionToken; folderId: number }): Promise<FolderStatus> { return this.peer.call(RPC.folderStatus, p); }
+  folderUids(p: { session: SessionToken; folderId: number }): Promise<{ uids: number[]; modseqs: number[]; highestModseq: number }> { return this.peer.call(RPC.folderUids, p); }
+  fetchMeta(p: { session: SessionToken; folderId: number; uids: number[]; fields: MetaField[] }): Promise<MessageMeta[]> { return this.peer.call(RPC.fetchMeta, p); }
+  async readMessage(p: { session: SessionToken; folderId: number; uid: number; start?: number; end?: number }): Promise<{ size: number; stream: AsyncIterable<Buffer> }> {
+    const r = await this.peer.callStream(RPC.readMessage, p);
+    return { size: (r.meta as { size: number }).size, stream: r.stream };
+  }
+  /** Whole message (or range) as one Buffer. */
+  async readMessageBuffer(p: { session: SessionToken; folderId: number; uid: number; start?: number; end?: number }): Promise<Buffer> {
+    const { stream } = await this.readMessage(p);
+    const parts: Buffer[] = [];
+    for await (const c of stream) parts.push(c);
+    return Buffer.concat(parts);
+  }
+  search(p: { session: SessionToken; folderId: number; criteria: SearchCriterion }): Promise<number[]> { return this.peer.call(RPC.search, p); }
+  searchArchive(p: { session: SessionToken; query: ArchiveQuery }): Promise<{ hits: ArchiveHit[]; total: number; next: { date: number; key: string } | null }> { return this.peer.call(RPC.searchArchive, p); }
+  subscribe(): Promise<void> { return this.peer.call(RPC.subscribe); }
+
+  ingest(user: string, items: { name: string; folder: string; raw: Buffer; flags?: string[]; internalDate?: number }[]): Promise<IngestResult> {
+    return this.peer.call(RPC.ingest, { user, items: items.map((i) => ({ ...i, raw: i.raw.toString('base64') })) });
+  }
+
+  management<T = unknown>(fn: string, args: Record<string, unknown>, progress?: (percent: number, text: string | null) => void, signal?: AbortSignal): Promise<T> {
+    const progressId = progress ? `${Date.now()}-${Math.random()}` : undefined;
+    const onProgress = (d: { progressId: string; percent: number; text: string | null }) => { if (d.progressId === progressId) progress!(d.percent, d.text); };
+    if (progress) this.on('progress', onProgress);
+    const call = this.peer.call<T>(RPC.management, { fn, args, progressId });
+    signal?.addEventListener('abort', () => this.peer.close(), { once: true });
+    return call.finally(() => { if (progress) this.off('progress', onProgress); });
+  }
+}
+
+/** Control interface of an Instance Host (define/start/stop/freeze … instances). */
+export class HostControlClient extends EventEmitter {
+  private constructor(private peer: RpcPeer) {
+    super();
+    peer.on('event', (event: string, data: unknown) => { if (event === 'instanceStatus') this.emit('instanceStatus', data); });
+    peer.on('close', (err: Error) => this.emit('close', err));
+  }
+
+  static async connect(host: HostAddress, own: RoleCertificate): Promise<HostControlClient> {
+    const socket = await connectPinned(host.host, host.port, own, host.thumbprint);
+    const peer = new RpcPeer(socket);
+    sendHello(socket, { control: true });
+    return new HostControlClient(peer);
+  }
+
+  get isClosed(): boolean { return this.peer.isClosed; }
+  call<T = unknown>(method: 'list' | 'define' | 'remove' | 'start' | 'stop' | 'restart' | 'freeze' | 'thaw' | 'setSafeMode' | 'createDirectory' | 'getDirectories', params: unknown = {}): Promise<T> {
+    return this.peer.call<T>(method, params);
+  }
+  close(): void { this.peer.close(); }
+}

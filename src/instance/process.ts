@@ -1,0 +1,121 @@
+/**
+ * One instance process: opens the instance's base directory, serves the instance interface over
+ * RPC on a loopback port (the Instance Host pipes authenticated callers to it), and obeys
+ * lifecycle messages from the Instance Host over the IPC channel.
+ */
+import net from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '../common/logger.js';
+import { RpcPeer, StreamResult } from '../common/rpc/peer.js';
+import { openInstanceDb } from './instance-db.js';
+import { Archive } from './archive.js';
+import { Users } from './users.js';
+import { Reader } from './reader.js';
+import { instanceFunctions } from './management.js';
+import { InstanceError } from './errors.js';
+import { RPC, type IngestItem } from './api.js';
+
+export interface InstanceOptions { instanceId: string; baseDir: string; token: string; safeMode: boolean; log: Logger }
+
+export class InstanceProcess {
+  readonly archive: Archive;
+  readonly users: Users;
+  private reader: Reader;
+  private server: net.Server;
+  private peers = new Set<RpcPeer>();
+  private subscribers = new Set<RpcPeer>();
+  private frozen: { promise: Promise<void>; release: () => void } | null = null;
+  private functions;
+  safeMode: boolean;
+
+  constructor(private opts: InstanceOptions) {
+    this.safeMode = opts.safeMode;
+    const db = openInstanceDb(opts.baseDir);
+    this.archive = new Archive(db, opts.baseDir, opts.log);
+    this.users = new Users(db, () => this.safeMode);
+    const auditInsert = db.prepare('INSERT INTO audit (time, user_name, action, details) VALUES (?, ?, ?, ?)');
+    this.reader = new Reader(this.archive, this.users, (user, action, details) => auditInsert.run(Date.now(), user, action, JSON.stringify(details)));
+    this.functions = instanceFunctions(this.archive, this.users, () => this.safeMode);
+    this.archive.onChange((e) => { for (const p of this.subscribers) p.emitEvent('change', e); });
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as net.AddressInfo).port));
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const peer = new RpcPeer(socket);
+    const timer = setTimeout(() => socket.destroy(), 5000);
+    peer.once('hello', (h: { token?: string }) => {
+      clearTimeout(timer);
+      const given = Buffer.from(String(h?.token ?? ''));
+      const want = Buffer.from(this.opts.token);
+      if (given.length !== want.length || !timingSafeEqual(given, want)) { socket.destroy(); return; }
+      this.peers.add(peer);
+      this.register(peer);
+    });
+    peer.on('handler-error', (method: string, err: unknown) => this.opts.log.error({ method, err }, 'instance call failed'));
+    peer.on('close', () => { this.peers.delete(peer); this.subscribers.delete(peer); });
+  }
+
+  private async writeGate(): Promise<void> { while (this.frozen) await this.frozen.promise; }
+
+  private register(peer: RpcPeer): void {
+    const r = this.reader;
+    peer.handle(RPC.authenticate, (p) => r.authenticate(p));
+    peer.handle(RPC.logout, (p) => r.logout(p));
+    peer.handle(RPC.listFolders, (p) => r.listFolders(p));
+    peer.handle(RPC.folderStatus, (p) => r.folderStatus(p));
+    peer.handle(RPC.folderUids, (p) => r.folderUids(p));
+    peer.handle(RPC.fetchMeta, (p) => r.fetchMeta(p));
+    peer.handle(RPC.search, (p) => r.search(p));
+    peer.handle(RPC.searchArchive, (p) => r.searchArchive(p));
+    peer.handle(RPC.readMessage, (p) => { const m = r.readMessage(p); return new StreamResult({ size: m.size, length: m.data.length }, [m.data]); });
+    peer.handle(RPC.subscribe, () => { this.subscribers.add(peer); return null; });
+    peer.handle(RPC.status, () => ({ instanceId: this.opts.instanceId, frozen: !!this.frozen, safeMode: this.safeMode, pid: process.pid }));
+    peer.handle(RPC.ingest, async (p: { user: string; items: { name: string; folder: string; raw: string; flags?: string[]; internalDate?: number }[] }) => {
+      if (!p || typeof p.user !== 'string' || !Array.isArray(p.items)) throw new InstanceError('INVALID_ARGUMENT', 'ingest needs user and items');
+      const u = this.users.get(p.user);
+      if (!u) throw new InstanceError('NOT_FOUND', `user ${JSON.stringify(p.user)} does not exist in this instance; create it first (CreateUser)`);
+      await this.writeGate();
+      const items: IngestItem[] = p.items.map((i) => ({ name: String(i.name), folder: String(i.folder ?? ''), raw: Buffer.from(i.raw, 'base64'), flags: i.flags, internalDate: i.internalDate }));
+      return this.archive.ingest(u.name, items);
+    });
+    peer.handle(RPC.management, async (p: { fn: string; args: Record<string, unknown>; progressId?: string }, ctx) => {
+      const fn = this.functions[p.fn];
+      if (!fn) throw new InstanceError('NOT_FOUND', `function ${p.fn} is not an instance function`);
+      if (!/^(Get|Verify)/.test(p.fn)) await this.writeGate();
+      const progress = (percent: number, text?: string) => { if (p.progressId) peer.emitEvent('progress', { progressId: p.progressId, percent, text: text ?? null }); };
+      return fn(p.args ?? {}, { progress, signal: ctx.signal });
+    });
+  }
+
+  /** Pauses all writes and checkpoints every database, so a file copy of the base directory is consistent. */
+  freeze(): void {
+    if (this.frozen) return;
+    let release!: () => void;
+    const promise = new Promise<void>((r) => { release = r; });
+    this.frozen = { promise, release };
+    this.archive.checkpoint();
+  }
+
+  thaw(): void {
+    const f = this.frozen;
+    this.frozen = null;
+    f?.release();
+  }
+
+  get isFrozen(): boolean { return !!this.frozen; }
+
+  async close(): Promise<void> {
+    this.server.close();
+    for (const p of this.peers) p.close();
+    this.archive.close();
+    this.archive.db.close();
+  }
+}

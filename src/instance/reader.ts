@@ -1,0 +1,92 @@
+/**
+ * The read side of the instance interface (`ArchiveReader`): every call names a session and is
+ * checked against the user's folder privileges here, so a forged folder id finds nothing.
+ */
+import type { ArchiveReader, AuthResult, FolderInfo, FolderStatus, MessageMeta, MetaField, SearchCriterion, SessionToken, LoginChannel, ArchiveQuery, ArchiveHit } from './api.js';
+import type { Archive } from './archive.js';
+import type { Users, UserSession } from './users.js';
+import type { FolderRow } from './instance-db.js';
+import { InstanceError } from './errors.js';
+import { searchFolder } from './search/imap-search.js';
+import { searchArchive } from './search/archive-search.js';
+
+export class Reader implements Omit<ArchiveReader, 'readMessage'> {
+  constructor(private archive: Archive, private users: Users, private audit: (user: string | null, action: string, details: unknown) => void) {}
+
+  async authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string }): Promise<AuthResult> {
+    const r = await this.users.authenticate(p);
+    this.audit(r.ok ? r.userName : p.user, r.ok ? 'Login' : 'LoginFailed', { channel: p.channel, remote: p.remote ?? null, userAgent: p.userAgent ?? null, ...(r.ok ? {} : { reason: r.reason }) });
+    return r;
+  }
+
+  async logout(p: { session: SessionToken }): Promise<void> { this.users.endSession(p.session); }
+
+  private readable(s: UserSession): Set<string> { return this.users.readableArchives(s.userName); }
+
+  private folderFor(session: SessionToken, folderId: number): { s: UserSession; f: FolderRow } {
+    const s = this.users.session(session);
+    const f = this.archive.folders.get(folderId);
+    // Same answer for "does not exist" and "not yours": nothing leaks about other archives.
+    if (!f || !this.readable(s).has(f.path.split('/')[0]!.toLowerCase())) throw new InstanceError('NOT_FOUND', 'no such folder');
+    return { s, f };
+  }
+
+  async listFolders(p: { session: SessionToken }): Promise<FolderInfo[]> {
+    const s = this.users.session(p.session);
+    const readable = this.readable(s);
+    const rows = this.archive.folders.all().filter((f) => readable.has(f.path.split('/')[0]!.toLowerCase()));
+    const parents = new Set(rows.map((f) => f.parent_id).filter((x): x is number => x !== null));
+    return rows.map((f) => ({
+      id: f.id, path: f.path, archive: f.path.split('/')[0]!, uidValidity: f.uid_validity, uidNext: f.uid_next,
+      highestModseq: f.highest_modseq, messages: f.messages, hasChildren: parents.has(f.id),
+    }));
+  }
+
+  async folderStatus(p: { session: SessionToken; folderId: number }): Promise<FolderStatus> {
+    const { f } = this.folderFor(p.session, p.folderId);
+    return { id: f.id, path: f.path, uidValidity: f.uid_validity, uidNext: f.uid_next, highestModseq: f.highest_modseq, messages: f.messages, size: f.size };
+  }
+
+  async folderUids(p: { session: SessionToken; folderId: number }): Promise<{ uids: number[]; modseqs: number[]; highestModseq: number }> {
+    const { f } = this.folderFor(p.session, p.folderId);
+    return { ...this.archive.folderUids(f.id), highestModseq: f.highest_modseq };
+  }
+
+  async fetchMeta(p: { session: SessionToken; folderId: number; uids: number[]; fields: MetaField[] }): Promise<MessageMeta[]> {
+    const { f } = this.folderFor(p.session, p.folderId);
+    if (!Array.isArray(p.uids) || p.uids.length > 100_000) throw new InstanceError('INVALID_ARGUMENT', 'uids: expected at most 100,000 UIDs per call');
+    const wantImap = p.fields.some((x) => x === 'envelope' || x === 'bodyStructure' || x === 'body' || x === 'mime');
+    return this.archive.folderMessages(f.id, p.uids).map(({ store, msg }) => {
+      const out: MessageMeta = { uid: msg.uid, modseq: msg.modseq, flags: msg.flags, internalDate: msg.internalDate, size: msg.size };
+      if (wantImap) {
+        const m = this.archive.imapMeta(store, msg.id);
+        if (p.fields.includes('envelope')) out.envelope = m.e;
+        if (p.fields.includes('bodyStructure')) out.bodyStructure = m.s;
+        if (p.fields.includes('body')) out.body = m.b;
+        if (p.fields.includes('mime')) out.mime = m.m;
+      }
+      if (p.fields.includes('summary')) Object.assign(out, { subject: msg.subject, from: msg.from, to: msg.to, date: msg.sentDate, hasAttachments: msg.hasAttachments });
+      return out;
+    });
+  }
+
+  /** Raw bytes of one message (CRLF form), optionally a byte range [start, end). */
+  readMessage(p: { session: SessionToken; folderId: number; uid: number; start?: number; end?: number }): { size: number; data: Buffer } {
+    const { f } = this.folderFor(p.session, p.folderId);
+    const raw = this.archive.readRaw(f.id, p.uid);
+    const start = Math.max(0, Math.min(raw.length, p.start ?? 0));
+    const end = Math.max(start, Math.min(raw.length, p.end ?? raw.length));
+    return { size: raw.length, data: raw.subarray(start, end) };
+  }
+
+  async search(p: { session: SessionToken; folderId: number; criteria: SearchCriterion }): Promise<number[]> {
+    const { f } = this.folderFor(p.session, p.folderId);
+    return searchFolder(this.archive, f.id, p.criteria);
+  }
+
+  async searchArchive(p: { session: SessionToken; query: ArchiveQuery }): Promise<{ hits: ArchiveHit[]; total: number; next: { date: number; key: string } | null }> {
+    const s = this.users.session(p.session);
+    if (p.query.folderId !== undefined) this.folderFor(p.session, p.query.folderId);
+    return searchArchive(this.archive, this.readable(s), p.query);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Building FTS5 queries whose results are a superset of RFC 3501 substring matches, so that a
+ * verification pass can answer exactly (IMAP) while words, prefixes and phrases answer directly (web).
+ * Tokens follow FTS5's unicode61 rules: runs of letters and digits, case-folded.
+ */
+import type { Db } from '../store/store-db.js';
+
+const TOKEN_RE = /[\p{L}\p{N}\p{M}]+/gu;
+/** More vocabulary terms than this for one infix makes the index no better than a scan. */
+export const MAX_INFIX_TERMS = 2000;
+
+export function tokenize(s: string): string[] {
+  return (s.toLowerCase().match(TOKEN_RE) ?? []);
+}
+
+export function quoteTerm(t: string): string { return `"${t.replace(/"/g, '""')}"`; }
+
+export type Columns = readonly ('subject' | 'addresses' | 'body' | 'attachment_names' | 'attachment_text' | 'headers')[];
+
+function withColumns(cols: Columns | null, expr: string): string {
+  return cols ? `{${cols.join(' ')}} : (${expr})` : `(${expr})`;
+}
+
+/**
+ * FTS5 expression matching every document that may contain `needle` as a substring, or null
+ * when the index cannot narrow it down (no letters/digits, or an infix too common): scan then.
+ */
+export function substringCandidatesQuery(index: Db, needle: string, cols: Columns | null): string | null {
+  const lower = needle.toLowerCase();
+  const tokens = tokenize(lower);
+  if (tokens.length === 0) return null;
+  const first = tokens[0]!;
+  const last = tokens[tokens.length - 1]!;
+  const startsInside = /^[\p{L}\p{N}\p{M}]/u.test(lower);
+  const endsInside = /[\p{L}\p{N}\p{M}]$/u.test(lower);
+  const parts: string[] = [];
+  if (tokens.length === 1) {
+    if (!startsInside) parts.push(endsInside ? `${quoteTerm(first)} *` : quoteTerm(first));
+    else {
+      // An infix of some word: find the words in the vocabulary that contain it.
+      const terms = endsInside
+        ? (index.prepare(`SELECT term FROM fts_vocab WHERE instr(term, ?) > 0 LIMIT ${MAX_INFIX_TERMS + 1}`).pluck().all(first) as string[])
+        : (index.prepare(`SELECT term FROM fts_vocab WHERE term LIKE ? ESCAPE '\\' LIMIT ${MAX_INFIX_TERMS + 1}`).pluck().all(`%${escapeLike(first)}`) as string[]);
+      if (terms.length > MAX_INFIX_TERMS) return null;
+      if (terms.length === 0) return withColumns(cols, quoteTerm(first));
+      parts.push(`(${terms.map(quoteTerm).join(' OR ')})`);
+    }
+  } else {
+    // Middle words are whole tokens; the last may be a prefix; the first may be a word's tail (skipped: superset).
+    if (!startsInside) parts.push(quoteTerm(first));
+    for (const t of tokens.slice(1, -1)) parts.push(quoteTerm(t));
+    parts.push(endsInside ? `${quoteTerm(last)} *` : quoteTerm(last));
+  }
+  return withColumns(cols, parts.join(' AND '));
+}
+
+function escapeLike(s: string): string { return s.replace(/[\\%_]/g, (c) => `\\${c}`); }
+
+/** Rowids of `store` documents matching an FTS5 expression. */
+export function ftsRowids(index: Db, expr: string): Set<number> {
+  return new Set(index.prepare('SELECT rowid FROM fts WHERE fts MATCH ?').pluck().all(expr) as number[]);
+}

@@ -1,0 +1,184 @@
+/**
+ * Store maintenance behind VerifyStore, RecoverStore, CompactStore and index rebuilds. Each takes a
+ * progress callback and an AbortSignal so the Management API can report and cancel it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { parseMessage } from '../../common/mime/index.js';
+import { ContentArea, type RecoveryRecord } from './content-pack.js';
+import { decompress } from './codec.js';
+import { ArchiveStore } from './store.js';
+import type { Archive } from '../archive.js';
+import { InstanceError } from '../errors.js';
+
+export type Progress = (percent: number, text?: string) => void;
+
+export interface VerifyReport { storeId: number; messages: number; blobs: number; problems: string[] }
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new InstanceError('CANCELLED', 'cancelled by request');
+}
+
+/** Checks every content record (readable, SHA-256, size); rows and recovery records are checked by verifyArchiveStore. */
+function verifyContent(store: ArchiveStore, progress: Progress, signal?: AbortSignal): VerifyReport {
+  const problems: string[] = [];
+  for (const rec of store.content.scan()) {
+    if (rec.magic === 'corrupt') problems.push(`content pack ${rec.pack} is damaged at offset ${rec.offset}: ${rec.reason}`);
+  }
+  const blobs = store.db.prepare('SELECT sha256, pack, offset, length, raw_size FROM blobs').all() as { sha256: string; pack: number; offset: number; length: number; raw_size: number }[];
+  let i = 0;
+  for (const b of blobs) {
+    if (++i % 500 === 0) { checkAbort(signal); progress(Math.round((i / blobs.length) * 80), `checked ${i} of ${blobs.length} messages' content`); }
+    try {
+      const { header, data } = store.content.readBlob(b);
+      const raw = decompress(data);
+      const sha = createHash('sha256').update(raw).digest('hex');
+      if (sha !== b.sha256 || header.sha256 !== b.sha256) problems.push(`content ${b.sha256}: hash mismatch (found ${sha})`);
+      if (raw.length !== b.raw_size) problems.push(`content ${b.sha256}: size ${raw.length}, expected ${b.raw_size}`);
+    } catch (e) { problems.push(`content ${b.sha256}: ${(e as Error).message}`); }
+  }
+  return { storeId: store.id, messages: 0, blobs: blobs.length, problems };
+}
+
+/** Full verification with folder paths from the instance (recovery records name folders by path). */
+export function verifyArchiveStore(archive: Archive, store: ArchiveStore, includeIndexes: boolean, progress: Progress = () => {}, signal?: AbortSignal): VerifyReport {
+  const report = verifyContent(store, progress, signal);
+  const recovery = new Set<string>();
+  for (const rec of store.content.scan()) if (rec.magic === 'recovery' && rec.header.kind === 'message') recovery.add(`${rec.header.folder}\u0000${rec.header.uid}`);
+  const known = new Set(store.db.prepare('SELECT sha256 FROM blobs').pluck().all() as string[]);
+  const rows = store.db.prepare('SELECT id, folder_id, uid, sha256 FROM messages').all() as { id: number; folder_id: number; uid: number; sha256: string }[];
+  report.messages = rows.length;
+  for (const r of rows) {
+    const f = archive.folders.get(r.folder_id);
+    if (!f) { report.problems.push(`message ${r.id}: folder ${r.folder_id} does not exist`); continue; }
+    if (!known.has(r.sha256)) report.problems.push(`message ${f.path} UID ${r.uid}: content ${r.sha256} missing`);
+    if (!recovery.has(`${f.path}\u0000${r.uid}`)) report.problems.push(`message ${f.path} UID ${r.uid}: no recovery record`);
+    if (r.uid >= f.uid_next) report.problems.push(`message ${f.path} UID ${r.uid}: UID not below the folder's UIDNEXT ${f.uid_next}`);
+  }
+  if (includeIndexes) {
+    checkAbort(signal);
+    const indexed = new Set(store.index.prepare('SELECT rowid FROM fts').pluck().all() as number[]);
+    let missing = 0;
+    for (const r of rows) if (!indexed.has(r.id)) missing++;
+    if (missing) report.problems.push(`full-text index: ${missing} messages are not indexed (rebuild the index)`);
+    const ids = new Set(rows.map((r) => r.id));
+    let stale = 0;
+    for (const id of indexed) if (!ids.has(id)) stale++;
+    if (stale) report.problems.push(`full-text index: ${stale} entries point at no message (rebuild the index)`);
+  }
+  progress(100, `${report.messages} messages checked, ${report.problems.length} problems`);
+  return report;
+}
+
+/** Rebuilds the metadata database and index of a store from its content area alone. */
+export function recoverStore(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): { messages: number; problems: string[] } {
+  const row = archive.storeRows().find((r) => r.id === storeId);
+  if (!row) throw new InstanceError('NOT_FOUND', `archive store ${storeId} does not exist`);
+  const paths = { databasePath: row.database_path, contentPath: row.content_path, indexPath: row.index_path };
+  archive.detachOpenStore(storeId);
+  ArchiveStore.removeMetadata(paths);
+  const store = new ArchiveStore(storeId, paths);
+  const problems: string[] = [];
+  try {
+    const blobs = new Map<string, { pack: number; offset: number; length: number; rawSize: number }>();
+    const messages = new Map<string, RecoveryRecord>();
+    for (const rec of store.content.scan()) {
+      if (rec.magic === 'corrupt') { problems.push(`content pack ${rec.pack} damaged at offset ${rec.offset}: ${rec.reason}`); continue; }
+      if (rec.magic === 'blob') { if (!blobs.has(rec.header.sha256)) blobs.set(rec.header.sha256, { pack: rec.pack, offset: rec.offset, length: rec.length, rawSize: rec.header.rawSize }); continue; }
+      const h = rec.header;
+      const key = `${h.folder}\u0000${h.sha256}`;
+      // One message per (folder, content): a rerun after a crash may have written the same one twice.
+      if (h.kind === 'delete') messages.delete(key);
+      else if (!messages.has(key)) messages.set(key, h);
+    }
+    const list = [...messages.values()];
+    let done = 0;
+    const batch: Parameters<ArchiveStore['commitBatch']>[1] = [];
+    const flush = () => { if (batch.length) { store.commitBatch([], batch.splice(0)); } };
+    store.db.transaction(() => { for (const [sha, b] of blobs) store.db.prepare('INSERT OR IGNORE INTO blobs (sha256, pack, offset, length, raw_size) VALUES (?, ?, ?, ?, ?)').run(sha, b.pack, b.offset, b.length, b.rawSize); })();
+    for (const h of list) {
+      if (++done % 200 === 0) { checkAbort(signal); progress(Math.round((done / list.length) * 95), `recovered ${done} of ${list.length} messages`); }
+      const b = blobs.get(h.sha256);
+      if (!b) { problems.push(`message ${h.folder} UID ${h.uid}: content ${h.sha256} missing`); continue; }
+      const raw = store.readRaw(h.sha256);
+      const folder = archive.folders.ensure(h.folder);
+      if (h.uid >= folder.uid_next) archive.folders.reserveUids(folder.id, h.uid - folder.uid_next + 1);
+      const modseq = archive.folders.reserveUids(folder.id, 0).firstModseq;
+      const parsed = parseMessage(raw);
+      batch.push(archive.rowFor(parsed, raw, h.sha256, folder.id, { uid: h.uid, modseq: Math.max(1, modseq - 1), uidValidity: folder.uid_validity, folderPath: folder.path }, h.flags ?? ['\\Seen'], h.internalDate ?? Date.now()));
+      if (batch.length >= 200) flush();
+    }
+    flush();
+    progress(100, `recovered ${list.length} messages`);
+    return { messages: list.length, problems };
+  } finally {
+    store.close();
+    archive.reopenStore(storeId);
+    archive.recountFolders();
+  }
+}
+
+/** Rewrites the content area without blobs no message uses and without recovery records of removed messages. */
+export function compactStore(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): { bytesBefore: number; bytesAfter: number } {
+  const store = archive.store(storeId);
+  const before = store.content.totalBytes();
+  const used = new Set(store.db.prepare('SELECT DISTINCT sha256 FROM messages').pluck().all() as string[]);
+  const live = new Set<string>();
+  for (const r of store.db.prepare('SELECT folder_id, uid FROM messages').all() as { folder_id: number; uid: number }[]) {
+    const f = archive.folders.get(r.folder_id);
+    if (f) live.add(`${f.path}\u0000${r.uid}`);
+  }
+  const dir = store.content.dir;
+  const tmpDir = `${dir}.compacting`;
+  if (existsSync(tmpDir)) rmSync(tmpDir, { recursive: true });
+  const out = new ContentArea(tmpDir);
+  const moved = new Map<string, { pack: number; offset: number; length: number }>();
+  let n = 0;
+  for (const rec of store.content.scan()) {
+    if (++n % 1000 === 0) { checkAbort(signal); progress(Math.min(90, Math.round(n / 100)), `copied ${n} records`); }
+    if (rec.magic === 'blob' && used.has(rec.header.sha256) && !moved.has(rec.header.sha256)) moved.set(rec.header.sha256, out.appendBlob(rec.header, rec.data));
+    else if (rec.magic === 'recovery' && rec.header.kind === 'message' && live.has(`${rec.header.folder}\u0000${rec.header.uid}`)) out.appendRecovery(rec.header);
+  }
+  out.sync();
+  out.close();
+  store.db.transaction(() => {
+    const upd = store.db.prepare('UPDATE blobs SET pack = ?, offset = ?, length = ? WHERE sha256 = ?');
+    for (const [sha, l] of moved) upd.run(l.pack, l.offset, l.length, sha);
+    store.db.prepare('DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM messages)').run();
+    store.db.prepare(`DELETE FROM meta WHERE key = 'content_end'`).run();
+  })();
+  store.content.close();
+  const old = `${dir}.old`;
+  if (existsSync(old)) rmSync(old, { recursive: true });
+  renameSync(dir, old);
+  renameSync(tmpDir, dir);
+  rmSync(old, { recursive: true });
+  const after = store.content.totalBytes();
+  progress(100, `content area ${before} → ${after} bytes`);
+  return { bytesBefore: before, bytesAfter: after };
+}
+
+/** Drops and rebuilds the full-text index of a store from its messages. */
+export function rebuildIndex(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): { messages: number } {
+  const store = archive.store(storeId);
+  const rows = store.db.prepare('SELECT id, folder_id, uid, sha256, flags, internal_date FROM messages').all() as { id: number; folder_id: number; uid: number; sha256: string; flags: string; internal_date: number }[];
+  store.index.exec(`DELETE FROM fts`);
+  const ins = store.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  let n = 0;
+  for (let i = 0; i < rows.length; i += 500) {
+    checkAbort(signal);
+    const chunk = rows.slice(i, i + 500);
+    store.index.transaction(() => {
+      for (const r of chunk) {
+        const raw = store.readRaw(r.sha256);
+        const f = archive.folders.get(r.folder_id);
+        const nr = archive.rowFor(parseMessage(raw), raw, r.sha256, r.folder_id, { uid: r.uid, modseq: 0, uidValidity: 0, folderPath: f?.path ?? '' }, [], r.internal_date);
+        ins.run(r.id, nr.fts.subject, nr.fts.addresses, nr.fts.body, nr.fts.attachmentNames, nr.fts.attachmentText, nr.fts.headers);
+        n++;
+      }
+    })();
+    progress(Math.round((n / Math.max(1, rows.length)) * 100), `indexed ${n} of ${rows.length} messages`);
+  }
+  return { messages: n };
+}
+

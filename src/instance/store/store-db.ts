@@ -1,0 +1,80 @@
+/**
+ * Metadata database and full-text index of one archive store (better-sqlite3, WAL).
+ * `store.db` holds message rows (pre-serialised IMAP metadata, compressed) and the blob map;
+ * `index.db` holds the FTS5 index, kept apart so it can be rebuilt or verified on its own.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+export type Db = Database.Database;
+
+const STORE_SCHEMA_VERSION = 1;
+
+const STORE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (
+  sha256 TEXT PRIMARY KEY,
+  pack INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
+  raw_size INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY,
+  folder_id INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  flags TEXT NOT NULL,
+  internal_date INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  sent_date INTEGER,
+  subject TEXT NOT NULL,
+  from_ TEXT NOT NULL,
+  to_ TEXT NOT NULL,
+  cc TEXT NOT NULL,
+  bcc TEXT NOT NULL,
+  message_id TEXT,
+  has_attachments INTEGER NOT NULL,
+  imap BLOB NOT NULL,
+  UNIQUE (folder_id, uid)
+);
+CREATE INDEX IF NOT EXISTS messages_folder_sha ON messages (folder_id, sha256);
+CREATE INDEX IF NOT EXISTS messages_date ON messages (sent_date DESC, id DESC);
+CREATE TABLE IF NOT EXISTS expunged (folder_id INTEGER NOT NULL, uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;
+`;
+
+/** Token rules serve both engines: words for the web, verified substrings for IMAP SEARCH. */
+const INDEX_SCHEMA = `
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+  subject, addresses, body, attachment_names, attachment_text, headers,
+  content='', contentless_delete=1, detail='column',
+  tokenize="unicode61 remove_diacritics 0"
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
+`;
+
+function tune(db: Db): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -32000');
+  db.pragma('busy_timeout = 5000');
+}
+
+export function openStoreDb(databaseDir: string): Db {
+  mkdirSync(databaseDir, { recursive: true });
+  const db = new Database(path.join(databaseDir, 'store.db'));
+  tune(db);
+  db.exec(STORE_SCHEMA);
+  const v = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).get() as { value: string } | undefined;
+  if (!v) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?)`).run(String(STORE_SCHEMA_VERSION));
+  else if (Number(v.value) > STORE_SCHEMA_VERSION) throw new Error(`store database ${databaseDir} has schema ${v.value}, newer than this Coffer understands (${STORE_SCHEMA_VERSION})`);
+  return db;
+}
+
+export function openIndexDb(indexDir: string): Db {
+  mkdirSync(indexDir, { recursive: true });
+  const db = new Database(path.join(indexDir, 'index.db'));
+  tune(db);
+  db.exec(INDEX_SCHEMA);
+  return db;
+}

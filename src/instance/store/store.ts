@@ -1,0 +1,173 @@
+/**
+ * One archive store: metadata database, content area and full-text index (DESIGN.md §2).
+ * Stores are self-contained (single-instance storage by SHA-256 within the store), so they can
+ * be detached, moved and attached again.
+ */
+import { existsSync, rmSync, statSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { ContentArea, type BlobLocation, type RecoveryRecord } from './content-pack.js';
+import { openIndexDb, openStoreDb, type Db } from './store-db.js';
+import { compress, decompress } from './codec.js';
+
+export type StoreState = 'current' | 'normal' | 'writeProtected' | 'disabled';
+export const STORE_STATES: readonly StoreState[] = ['current', 'normal', 'writeProtected', 'disabled'];
+
+export interface StorePaths { databasePath: string; contentPath: string; indexPath: string }
+
+/** A message row as the store keeps it. */
+export interface StoredMessage {
+  id: number;
+  folderId: number;
+  uid: number;
+  modseq: number;
+  sha256: string;
+  flags: string[];
+  internalDate: number;
+  size: number;
+  sentDate: number | null;
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  messageId: string | null;
+  hasAttachments: boolean;
+}
+
+/** What ingest hands the store for one new message row. */
+export interface NewMessageRow extends Omit<StoredMessage, 'id'> {
+  imap: Buffer;
+  folderPath: string;
+  uidValidity: number;
+  fts: { subject: string; addresses: string; body: string; attachmentNames: string; attachmentText: string; headers: string };
+}
+
+interface MessageDbRow {
+  id: number; folder_id: number; uid: number; modseq: number; sha256: string; flags: string; internal_date: number; size: number;
+  sent_date: number | null; subject: string; from_: string; to_: string; cc: string; bcc: string; message_id: string | null; has_attachments: number;
+}
+
+export function rowToMessage(r: MessageDbRow): StoredMessage {
+  return {
+    id: r.id, folderId: r.folder_id, uid: r.uid, modseq: r.modseq, sha256: r.sha256, flags: JSON.parse(r.flags) as string[],
+    internalDate: r.internal_date, size: r.size, sentDate: r.sent_date, subject: r.subject, from: r.from_, to: r.to_, cc: r.cc, bcc: r.bcc,
+    messageId: r.message_id, hasAttachments: r.has_attachments === 1,
+  };
+}
+
+export const MESSAGE_COLUMNS = 'id, folder_id, uid, modseq, sha256, flags, internal_date, size, sent_date, subject, from_, to_, cc, bcc, message_id, has_attachments';
+
+export class ArchiveStore {
+  readonly db: Db;
+  readonly index: Db;
+  readonly content: ContentArea;
+  private stmts;
+
+  constructor(readonly id: number, readonly paths: StorePaths) {
+    this.db = openStoreDb(paths.databasePath);
+    this.index = openIndexDb(paths.indexPath);
+    this.content = new ContentArea(path.join(paths.contentPath, 'content'));
+    // The index attached to the metadata connection lets one query join full-text hits with rows.
+    this.db.prepare('ATTACH DATABASE ? AS idx').run(path.join(paths.indexPath, 'index.db'));
+    this.stmts = {
+      blob: this.db.prepare('SELECT pack, offset, length, raw_size FROM blobs WHERE sha256 = ?'),
+      insertBlob: this.db.prepare('INSERT OR IGNORE INTO blobs (sha256, pack, offset, length, raw_size) VALUES (?, ?, ?, ?, ?)'),
+      insertMessage: this.db.prepare(`INSERT INTO messages (folder_id, uid, modseq, sha256, flags, internal_date, size, sent_date, subject, from_, to_, cc, bcc, message_id, has_attachments, imap)
+        VALUES (@folderId, @uid, @modseq, @sha256, @flags, @internalDate, @size, @sentDate, @subject, @from, @to, @cc, @bcc, @messageId, @hasAttachments, @imap)`),
+      insertFts: this.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      hasInFolder: this.db.prepare('SELECT 1 FROM messages WHERE folder_id = ? AND sha256 = ? LIMIT 1'),
+      setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+    };
+    this.repairContentTail();
+  }
+
+  /** After a crash mid-append, cut the torn record at the end of the last pack. */
+  private repairContentTail(): void {
+    const end = this.getMeta('content_end');
+    const from = end ? (JSON.parse(end) as { pack: number; offset: number }) : { pack: 0, offset: 0 };
+    for (const rec of this.content.scan(from.pack, from.offset)) {
+      if (rec.magic === 'corrupt') { this.content.truncatePack(rec.pack, rec.offset); break; }
+    }
+  }
+
+  getMeta(key: string): string | null {
+    const r = this.stmts.getMeta.get(key) as { value: string } | undefined;
+    return r ? r.value : null;
+  }
+
+  setMeta(key: string, value: string): void { this.stmts.setMeta.run(key, value); }
+
+  hasBlob(sha256: string): boolean { return this.stmts.blob.get(sha256) !== undefined; }
+
+  hasMessageInFolder(folderId: number, sha256: string): boolean { return this.stmts.hasInFolder.get(folderId, sha256) !== undefined; }
+
+  /** Appends content for a batch; nothing is visible until `commitBatch`. */
+  appendBlob(sha256: string, raw: Buffer): BlobLocation & { rawSize: number } {
+    const loc = this.content.appendBlob({ sha256, rawSize: raw.length }, compress(raw));
+    return { ...loc, rawSize: raw.length };
+  }
+
+  appendRecovery(rec: RecoveryRecord): void { this.content.appendRecovery(rec); }
+
+  /** Content first (fsync), then one metadata transaction, then the index: a crash leaves at most orphans. */
+  commitBatch(blobs: { sha256: string; loc: BlobLocation & { rawSize: number } }[], rows: NewMessageRow[]): number[] {
+    this.content.sync();
+    const ids: number[] = [];
+    const end = this.content.endPosition();
+    this.db.transaction(() => {
+      for (const b of blobs) this.stmts.insertBlob.run(b.sha256, b.loc.pack, b.loc.offset, b.loc.length, b.loc.rawSize);
+      for (const r of rows) {
+        const info = this.stmts.insertMessage.run({
+          folderId: r.folderId, uid: r.uid, modseq: r.modseq, sha256: r.sha256, flags: JSON.stringify(r.flags), internalDate: r.internalDate,
+          size: r.size, sentDate: r.sentDate, subject: r.subject, from: r.from, to: r.to, cc: r.cc, bcc: r.bcc, messageId: r.messageId,
+          hasAttachments: r.hasAttachments ? 1 : 0, imap: r.imap,
+        });
+        ids.push(Number(info.lastInsertRowid));
+      }
+      this.stmts.setMeta.run('content_end', JSON.stringify(end));
+    })();
+    this.index.transaction(() => {
+      rows.forEach((r, i) => this.stmts.insertFts.run(ids[i], r.fts.subject, r.fts.addresses, r.fts.body, r.fts.attachmentNames, r.fts.attachmentText, r.fts.headers));
+    })();
+    return ids;
+  }
+
+  /** Raw message bytes (CRLF form) of a blob. */
+  readRaw(sha256: string): Buffer {
+    const b = this.stmts.blob.get(sha256) as { pack: number; offset: number; length: number; raw_size: number } | undefined;
+    if (!b) throw new Error(`content ${sha256} is not in store ${this.id}`);
+    const { data } = this.content.readBlob({ pack: b.pack, offset: b.offset, length: b.length });
+    return decompress(data);
+  }
+
+  messageCount(): number { return (this.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n; }
+
+  /** Bytes on disk: database, content and index files. */
+  diskBytes(): number {
+    let n = 0;
+    for (const [dir, match] of [[this.paths.databasePath, /^store\.db(-wal|-shm)?$/], [this.paths.indexPath, /^index\.db(-wal|-shm)?$/]] as const) {
+      for (const f of readdirSync(dir)) if (match.test(f)) n += statSync(path.join(dir, f)).size;
+    }
+    return n + this.content.totalBytes();
+  }
+
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.index.pragma('wal_checkpoint(TRUNCATE)');
+    this.content.sync();
+  }
+
+  close(): void {
+    try { this.checkpoint(); } catch { /* closing anyway */ }
+    this.db.close();
+    this.index.close();
+    this.content.close();
+  }
+
+  /** Removes the database and index files so that they can be rebuilt from content. */
+  static removeMetadata(paths: StorePaths): void {
+    for (const f of ['store.db', 'store.db-wal', 'store.db-shm']) { const p = path.join(paths.databasePath, f); if (existsSync(p)) rmSync(p); }
+    for (const f of ['index.db', 'index.db-wal', 'index.db-shm']) { const p = path.join(paths.indexPath, f); if (existsSync(p)) rmSync(p); }
+  }
+}

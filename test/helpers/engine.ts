@@ -1,0 +1,48 @@
+/** A real Instance Host (supervisor + mTLS endpoint on port 0) over a temporary data folder. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type tls from 'node:tls';
+import { createLogger } from '../../src/common/logger.js';
+import { loadOrCreateRoleCertificate, type RoleCertificate } from '../../src/common/certs.js';
+import { InstanceSupervisor } from '../../src/instance-host/supervisor.js';
+import { createInstanceHostServer } from '../../src/instance-host/server.js';
+import { InstanceClient, type HostAddress } from '../../src/instance/client.js';
+
+export interface Engine {
+  dataDir: string;
+  supervisor: InstanceSupervisor;
+  server: tls.Server;
+  address: HostAddress;
+  identity: RoleCertificate;
+  connect(instanceId: string): Promise<InstanceClient>;
+  startInstance(instanceId: string, startMode?: 'automatic' | 'manual'): Promise<InstanceClient>;
+  close(): Promise<void>;
+}
+
+export async function startEngine(): Promise<Engine> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-test-'));
+  const log = createLogger('silent');
+  const identity = loadOrCreateRoleCertificate(path.join(dataDir, 'certs'), 'instance-host');
+  const supervisor = new InstanceSupervisor(log);
+  const server = createInstanceHostServer({ supervisor, certificate: () => identity, pinned: () => new Set([identity.thumbprint]), log, instancesDir: path.join(dataDir, 'instances') });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address: HostAddress = { host: '127.0.0.1', port: (server.address() as { port: number }).port, thumbprint: identity.thumbprint };
+  const clients: InstanceClient[] = [];
+  const engine: Engine = {
+    dataDir, supervisor, server, address, identity,
+    async connect(id) { const c = await InstanceClient.connect(id, address, identity); clients.push(c); return c; },
+    async startInstance(id, startMode = 'manual') {
+      supervisor.define({ instanceId: id, baseDir: path.join(dataDir, 'instances', id), startMode });
+      await supervisor.start(id);
+      return engine.connect(id);
+    },
+    async close() {
+      for (const c of clients) c.close();
+      await supervisor.stopAll();
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return engine;
+}
