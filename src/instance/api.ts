@@ -168,5 +168,6 @@ export const RPC = {
   management: 'management',
   status: 'status',
   freeze: 'freeze',
+  connectionLog: 'connectionLog',
   thaw: 'thaw',
 } as const;

@@ -56,6 +56,8 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
   search(p: { session: SessionToken; folderId: number; criteria: SearchCriterion }): Promise<number[]> { return this.peer.call(RPC.search, p); }
   searchArchive(p: { session: SessionToken; query: ArchiveQuery }): Promise<{ hits: ArchiveHit[]; total: number; next: { date: number; key: string } | null }> { return this.peer.call(RPC.searchArchive, p); }
   subscribe(): Promise<void> { return this.peer.call(RPC.subscribe); }
+  /** IMAP connection log lines (credentials already removed by the caller); kept only when the instance enables the log. */
+  connectionLog(lines: string[]): Promise<void> { return this.peer.call(RPC.connectionLog, { lines }); }
 
   ingest(user: string, items: { name: string; folder: string; raw: Buffer; flags?: string[]; internalDate?: number }[]): Promise<IngestResult> {
     return this.peer.call(RPC.ingest, { user, items: items.map((i) => ({ ...i, raw: i.raw.toString('base64') })) });

@@ -14,6 +14,7 @@ import { Reader } from './reader.js';
 import { instanceFunctions } from './management.js';
 import { InstanceError } from './errors.js';
 import { RPC, type IngestItem } from './api.js';
+import { ConnectionLog } from './connection-log.js';
 
 export interface InstanceOptions { instanceId: string; baseDir: string; token: string; safeMode: boolean; log: Logger }
 
@@ -26,6 +27,7 @@ export class InstanceProcess {
   private subscribers = new Set<RpcPeer>();
   private frozen: { promise: Promise<void>; release: () => void } | null = null;
   private functions;
+  private connectionLog: ConnectionLog;
   safeMode: boolean;
 
   constructor(private opts: InstanceOptions) {
@@ -36,6 +38,11 @@ export class InstanceProcess {
     const auditInsert = db.prepare('INSERT INTO audit (time, user_name, action, details) VALUES (?, ?, ?, ?)');
     this.reader = new Reader(this.archive, this.users, (user, action, details) => auditInsert.run(Date.now(), user, action, JSON.stringify(details)));
     this.functions = instanceFunctions(this.archive, this.users, () => this.safeMode);
+    this.connectionLog = new ConnectionLog(opts.baseDir, () => this.archive.settings.read<boolean>('imapServerConnectionLogEnabled', false));
+    this.functions.SetInstanceLocalConfiguration = (a) => {
+      if (a.imapServerConnectionLogEnabled !== undefined) this.archive.settings.write('imapServerConnectionLogEnabled', a.imapServerConnectionLogEnabled === true);
+      return null;
+    };
     this.archive.onChange((e) => { for (const p of this.subscribers) p.emitEvent('change', e); });
     this.server = net.createServer((socket) => this.accept(socket));
   }
@@ -77,6 +84,8 @@ export class InstanceProcess {
     peer.handle(RPC.searchArchive, (p) => r.searchArchive(p));
     peer.handle(RPC.readMessage, (p) => { const m = r.readMessage(p); return new StreamResult({ size: m.size, length: m.data.length }, [m.data]); });
     peer.handle(RPC.subscribe, () => { this.subscribers.add(peer); return null; });
+    // IMAP connection log lines from a CAS; written only when imapServerConnectionLogEnabled is set.
+    peer.handle(RPC.connectionLog, (p: { lines: string[] }) => { this.connectionLog.append(Array.isArray(p?.lines) ? p.lines.map(String) : []); return null; });
     peer.handle(RPC.status, () => ({ instanceId: this.opts.instanceId, frozen: !!this.frozen, safeMode: this.safeMode, pid: process.pid }));
     peer.handle(RPC.ingest, async (p: { user: string; items: { name: string; folder: string; raw: string; flags?: string[]; internalDate?: number }[] }) => {
       if (!p || typeof p.user !== 'string' || !Array.isArray(p.items)) throw new InstanceError('INVALID_ARGUMENT', 'ingest needs user and items');
