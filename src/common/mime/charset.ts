@@ -5,6 +5,7 @@
  * mapped first. Unknown or bogus labels fall back to UTF-8 when the bytes are
  * valid UTF-8, else windows-1252 — what mail clients do in practice.
  */
+import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 
 /** Aliases from the wild → a label TextDecoder / iconv-lite understands. */
@@ -51,12 +52,7 @@ function textDecoderFor(label: string): Decoder | null {
 }
 
 export function isValidUtf8(bytes: Uint8Array): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
+  return isUtf8(bytes);
 }
 
 function guess(bytes: Uint8Array): string {
@@ -67,8 +63,9 @@ function guess(bytes: Uint8Array): string {
       break;
     }
   }
-  if (ascii) return Buffer.from(bytes).toString('latin1', 0, bytes.length);
-  if (isValidUtf8(bytes)) return Buffer.from(bytes).toString('utf8');
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (ascii) return buf.toString('latin1');
+  if (isUtf8(bytes)) return buf.toString('utf8');
   return textDecoderFor('windows-1252')!.decode(bytes);
 }
 
@@ -85,7 +82,7 @@ export function normalizeCharset(label: string | null | undefined): string {
 export function decodeCharset(bytes: Uint8Array, charset: string | null | undefined): string {
   const label = normalizeCharset(charset);
   if (label === '' || label === 'utf-8') {
-    if (label === 'utf-8' && isValidUtf8(bytes)) return Buffer.from(bytes).toString('utf8');
+    if (label === 'utf-8' && isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     return guess(bytes);
   }
   if (label === 'utf-7' || label === 'unicode-1-1-utf-7') {

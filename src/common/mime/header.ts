@@ -7,6 +7,7 @@
  * SP/HTAB, the block ends at the first empty line (or at the end of the part,
  * or at a boundary line of an enclosing multipart).
  */
+import { isUtf8 } from 'node:buffer';
 import { MAX_LINE_OCTETS } from './limits.js';
 
 export interface HeaderField {
@@ -129,9 +130,7 @@ export function bytesToText(bytes: Buffer): string {
     }
   }
   if (ascii) return bytes.toString('latin1', 0, bytes.length);
-  const s = bytes.toString('utf8');
-  if (!s.includes('\ufffd') || bytes.includes(Buffer.from('\ufffd'))) return s;
-  return bytes.toString('latin1', 0, bytes.length);
+  return isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1');
 }
 
 /** A binary string (from rawValue) as text: UTF-8 if valid, else Latin-1. */

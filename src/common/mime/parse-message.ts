@@ -59,9 +59,10 @@ function buildFields(buf: Buffer, root: MimePart, env: EnvelopeData, headerField
   };
 }
 
-function checkBytes(buf: Buffer, root: MimePart, metas: ReturnType<typeof buildTree>['meta'], problems: string[]): void {
+/** NUL bytes anywhere, and raw 8-bit bytes in any header block (RFC 5322 §2.2 wants US-ASCII). */
+function checkBytes(buf: Buffer, metas: ReturnType<typeof buildTree>['meta'], problems: string[]): void {
   const nul = buf.indexOf(0);
-  if (nul !== -1) problems.push(`NUL byte at offset ${nul}`);
+  if (nul !== -1 && !problems.some((x) => x.startsWith('NUL byte'))) problems.push(`NUL byte at offset ${nul}`);
   for (const part of metas.keys()) {
     for (let i = part.headerStart; i < part.headerEnd; i++) {
       if (buf[i]! >= 0x80) {
@@ -70,7 +71,6 @@ function checkBytes(buf: Buffer, root: MimePart, metas: ReturnType<typeof buildT
       }
     }
   }
-  void root;
 }
 
 function parseUnsafe(buf: Buffer): ParsedMessage {
@@ -79,7 +79,7 @@ function parseUnsafe(buf: Buffer): ParsedMessage {
   const problems = [...tree.problems];
   const rootMeta = tree.meta.get(root)!;
   const env = collectEnvelope(buf, rootMeta.fields);
-  checkBytes(buf, root, tree.meta, problems);
+  checkBytes(buf, tree.meta, problems);
   const ex = extract(buf, root);
   problems.push(...ex.problems);
   return {

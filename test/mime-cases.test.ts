@@ -1,0 +1,289 @@
+/**
+ * Table tests of the archive-time parser: BODY/BODYSTRUCTURE cases with the
+ * output Dovecot's own unit test (src/lib-imap/test-imap-bodystructure.c)
+ * expects, tricky encodings (RFC 2231 continuations, iso-2022-jp, koi8-r,
+ * quoted-printable soft breaks, HTML), sections, and broken input that an
+ * archive must still take.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  decodeHeaderValue,
+  decodePartBody,
+  filterHeaderFields,
+  htmlToText,
+  MAX_NESTING_DEPTH,
+  normalizeLineEndings,
+  parseMailDate,
+  parseMessage,
+  partText,
+  resolveSection,
+} from '../src/common/mime/index.js';
+import type { MimePart, ParsedMessage } from '../src/common/mime/index.js';
+
+const crlf = (s: string): Buffer => normalizeLineEndings(Buffer.from(s, 'latin1'));
+const parse = (s: string): ParsedMessage => parseMessage(crlf(s));
+const bytes = (hex: string): string => Buffer.from(hex.replace(/\s+/g, ''), 'hex').toString('latin1');
+
+function findPart(root: MimePart, id: string): MimePart {
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (p.partId === id && p !== root) return p;
+    stack.push(...p.children);
+    if (p.message) stack.push(p.message);
+  }
+  throw new Error(`no part ${id}`);
+}
+
+// Messages and expected strings from Dovecot's test-imap-bodystructure.c
+// (Dovecot writes them without the outer parentheses we keep).
+const DOVECOT_CASES: Array<{ name: string; message: string; bodystructure: string; body: string }> = [
+  {
+    name: 'single text/plain part',
+    message: 'From: user@domain.org\nDate: Sat, 24 Mar 2017 23:00:00 +0200\nMime-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\nbody\n',
+    bodystructure: '"text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1 NIL NIL NIL NIL',
+    body: '"text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1',
+  },
+  {
+    name: '8bit utf-8 text with two lines',
+    message: 'From: user@domain.org\nDate: Sat, 24 Mar 2017 23:00:00 +0200\nMime-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nbody\n\n',
+    bodystructure: '"text" "plain" ("charset" "utf-8") NIL NIL "8bit" 8 2 NIL NIL NIL NIL',
+    body: '"text" "plain" ("charset" "utf-8") NIL NIL "8bit" 8 2',
+  },
+  {
+    name: 'boundary folded inside a quoted string',
+    message: 'From: user@domain.org\nDate: Sat, 24 Mar 2007 23:00:00 +0200\nMime-Version: 1.0\nContent-Type: multipart/mixed; boundary="foo\n bar"\n\n--foo bar\nContent-Type: text/x-myown; charset=us-ascii\n\nhello\n\n--foo bar--\n\n',
+    bodystructure: '("text" "x-myown" ("charset" "us-ascii") NIL NIL "7bit" 7 1 NIL NIL NIL NIL) "mixed" ("boundary" "foo bar") NIL NIL NIL',
+    body: '("text" "x-myown" ("charset" "us-ascii") NIL NIL "7bit" 7 1) "mixed"',
+  },
+  {
+    name: 'message/rfc822 attachment',
+    message: 'From: user@domain.org\nDate: Sat, 24 Mar 2017 23:00:00 +0200\nMime-Version: 1.0\nContent-Type: multipart/mixed; boundary="foo bar"\n\n--foo bar\nContent-Type: text/plain; charset=us-ascii\n\nSee attached...\n\n--foo bar\nContent-Type: message/rfc822\n\nFrom: user@domain.org\nDate: Sat, 24 Mar 2017 23:00:00 +0200\nMime-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\nbody\n\n--foo bar--\n\n',
+    bodystructure: '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 17 1 NIL NIL NIL NIL)("message" "rfc822" NIL NIL NIL "7bit" 133 ("Sat, 24 Mar 2017 23:00:00 +0200" NIL ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1 NIL NIL NIL NIL) 6 NIL NIL NIL NIL) "mixed" ("boundary" "foo bar") NIL NIL NIL',
+    body: '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 17 1)("message" "rfc822" NIL NIL NIL "7bit" 133 ("Sat, 24 Mar 2017 23:00:00 +0200" NIL ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1) 6) "mixed"',
+  },
+  {
+    name: 'Content-ID and Content-Description',
+    message: 'From: user@domain.org\nDate: Sat, 24 Mar 2017 23:00:00 +0200\nMime-Version: 1.0\nContent-Type: multipart/mixed; boundary="foo bar"\n\n--foo bar\nContent-Type: text/plain; charset=us-ascii\nContent-ID: <A.frop.example.com>\nContent-Description: Container message\n\nSee attached...\n\n--foo bar\nContent-Type: message/rfc822\nContent-ID: <B.frop.example.com>\nContent-Description: Forwarded\n\nFrom: user@domain.org\nDate: Sat, 24 Mar 2017 23:00:00 +0200\nMime-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\nbody\n\n--foo bar--\n',
+    bodystructure: '("text" "plain" ("charset" "us-ascii") "<A.frop.example.com>" "Container message" "7bit" 17 1 NIL NIL NIL NIL)("message" "rfc822" NIL "<B.frop.example.com>" "Forwarded" "7bit" 133 ("Sat, 24 Mar 2017 23:00:00 +0200" NIL ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1 NIL NIL NIL NIL) 6 NIL NIL NIL NIL) "mixed" ("boundary" "foo bar") NIL NIL NIL',
+    body: '("text" "plain" ("charset" "us-ascii") "<A.frop.example.com>" "Container message" "7bit" 17 1)("message" "rfc822" NIL "<B.frop.example.com>" "Forwarded" "7bit" 133 ("Sat, 24 Mar 2017 23:00:00 +0200" NIL ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) ((NIL NIL "user" "domain.org")) NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 6 1) 6) "mixed"',
+  },
+  {
+    name: 'all extension fields, nested alternative, invalid encoding token',
+    message: 'From: user@domain.org\nDate: Sat, 24 Mar 2007 23:00:00 +0200\nMime-Version: 1.0\nContent-Type: multipart/mixed; boundary="foo\n bar"\n\nRoot MIME prologue\n\n--foo bar\nContent-Type: text/x-myown; charset=us-ascii; foo="quoted\\"string"\nContent-ID: <foo@example.com>\nContent-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\nContent-Disposition: inline; foo=bar\nContent-Description: hellodescription\nContent-Language: en, fi, se\nContent-Location: http://example.com/test.txt\n\nhello\n\n--foo bar\nContent-Type: message/rfc822\n\nFrom: sub@domain.org\nTo: sub-to1@domain.org, sub-to2@domain.org\nDate: Sun, 12 Aug 2012 12:34:56 +0300\nSubject: submsg\nContent-Type: multipart/alternative; boundary="sub1"\n\nSub MIME prologue\n--sub1\nContent-Type: text/html\nContent-Transfer-Encoding: 8bit\n\n<p>Hello world</p>\n\n--sub1\nContent-Type: text/plain\nContent-Transfer-Encoding: ?invalid\n\nHello another world\n\n--sub1--\nSub MIME epilogue\n\n--foo bar--\nRoot MIME epilogue\n',
+    bodystructure: '("text" "x-myown" ("charset" "us-ascii" "foo" "quoted\\"string") "<foo@example.com>" "hellodescription" "7bit" 7 1 "Q2hlY2sgSW50ZWdyaXR5IQ==" ("inline" ("foo" "bar")) ("en" "fi" "se") "http://example.com/test.txt")("message" "rfc822" NIL NIL NIL "7bit" 412 ("Sun, 12 Aug 2012 12:34:56 +0300" "submsg" ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub-to1" "domain.org")(NIL NIL "sub-to2" "domain.org")) NIL NIL NIL NIL) (("text" "html" ("charset" "us-ascii") NIL NIL "8bit" 20 1 NIL NIL NIL NIL)("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 21 1 NIL NIL NIL NIL) "alternative" ("boundary" "sub1") NIL NIL NIL) 21 NIL NIL NIL NIL) "mixed" ("boundary" "foo bar") NIL NIL NIL',
+    body: '("text" "x-myown" ("charset" "us-ascii" "foo" "quoted\\"string") "<foo@example.com>" "hellodescription" "7bit" 7 1)("message" "rfc822" NIL NIL NIL "7bit" 412 ("Sun, 12 Aug 2012 12:34:56 +0300" "submsg" ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub" "domain.org")) ((NIL NIL "sub-to1" "domain.org")(NIL NIL "sub-to2" "domain.org")) NIL NIL NIL NIL) (("text" "html" ("charset" "us-ascii") NIL NIL "8bit" 20 1)("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 21 1) "alternative") 21) "mixed"',
+  },
+  {
+    name: 'multipart with no parts at all',
+    message: 'Content-Type: multipart/mixed; boundary="foo"\n\n',
+    bodystructure: '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) "mixed" ("boundary" "foo") NIL NIL NIL',
+    body: '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) "mixed"',
+  },
+];
+
+describe('BODY and BODYSTRUCTURE match the Dovecot unit-test table', () => {
+  for (const c of DOVECOT_CASES) {
+    it(`writes BODYSTRUCTURE and BODY like Dovecot for: ${c.name}`, () => {
+      const p = parse(c.message);
+      expect(p.bodyStructure).toBe(`(${c.bodystructure})`);
+      expect(p.body).toBe(`(${c.body})`);
+    });
+  }
+});
+
+describe('header decoding', () => {
+  it('joins RFC 2231 filename continuations and decodes their charset', () => {
+    const p = parse(
+      'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/pdf;\n name*0="long file ";\n name*1="name.pdf"\nContent-Disposition: attachment;\n filename*0*=utf-8\'\'%E2%82%AC%20rates;\n filename*1*=%20Q1;\n filename*2=".pdf"\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n--b--\n',
+    );
+    const part = findPart(p.root, '1');
+    expect(part.params['name']).toBe('long file name.pdf');
+    expect(part.disposition?.params['filename']).toBe('\u20ac rates Q1.pdf');
+    expect(p.attachments).toEqual([
+      { partId: '1', filename: '\u20ac rates Q1.pdf', contentType: 'application/pdf', size: 5, contentId: null, inline: false },
+    ]);
+    // BODYSTRUCTURE passes the merged but still encoded value, as Dovecot does
+    expect(p.bodyStructure).toContain('("attachment" ("filename*" "utf-8\'\'%E2%82%AC%20rates%20Q1.pdf"))');
+    expect(p.bodyStructure).toContain('("name" "long file name.pdf")');
+  });
+
+  it('decodes an iso-2022-jp encoded-word subject', () => {
+    const jis = Buffer.from('1b2442467c4b5c386c1b2842', 'hex').toString('base64');
+    const p = parse(`Subject: =?ISO-2022-JP?B?${jis}?=\nFrom: a@b.c\n\nx\n`);
+    expect(p.fields.subject).toBe('\u65e5\u672c\u8a9e');
+    // ENVELOPE keeps the raw header text
+    expect(p.envelope).toContain(`"=?ISO-2022-JP?B?${jis}?="`);
+  });
+
+  it('joins adjacent encoded words split inside a UTF-8 character and drops the space between them', () => {
+    expect(decodeHeaderValue('=?utf-8?B?4oI=?= =?utf-8?B?rA==?= ok')).toBe('\u20ac ok');
+    expect(decodeHeaderValue('=?iso-8859-1?q?caf=E9?=\r\n =?iso-8859-1?q?_au_lait?=')).toBe('caf\u00e9 au lait');
+  });
+
+  it('reads raw 8-bit headers as UTF-8 when valid, else Latin-1', () => {
+    const utf8 = parseMessage(Buffer.concat([Buffer.from('Subject: '), Buffer.from('Gr\u00fc\u00dfe', 'utf8'), Buffer.from('\r\n\r\nx')]));
+    expect(utf8.fields.subject).toBe('Gr\u00fc\u00dfe');
+    const latin1 = parseMessage(Buffer.from('Subject: Gr\u00fc\u00dfe\r\n\r\nx', 'latin1'));
+    expect(latin1.fields.subject).toBe('Gr\u00fc\u00dfe');
+    expect(latin1.problems.some((x) => x.includes('8-bit'))).toBe(true);
+    // 8-bit text goes out as a literal whose length counts UTF-8 bytes
+    expect(utf8.envelope).toContain('{7}\r\nGr\u00fc\u00dfe');
+  });
+
+  it('parses groups, routes, missing domains and comments like Dovecot', () => {
+    const p = parse('From: "Doe, John" <john@example.org> (work)\nTo: undisclosed-recipients:;\nCc: <@a.example,@b.example:joe@c.example>, nobody\nBcc: =?utf-8?q?J=C3=B6rg?= <jorg@example.de>\n\nx\n');
+    expect(p.envelope).toBe(
+      '(NIL NIL (("Doe, John" NIL "john" "example.org")) (("Doe, John" NIL "john" "example.org")) (("Doe, John" NIL "john" "example.org")) ((NIL NIL "undisclosed-recipients" NIL)(NIL NIL NIL NIL)) ((NIL "@a.example,@b.example" "joe" "c.example")(NIL NIL "nobody" "MISSING_DOMAIN")) (("=?utf-8?q?J=C3=B6rg?=" NIL "jorg" "example.de")) NIL NIL)',
+    );
+    expect(p.addresses.bcc).toEqual([{ name: 'J\u00f6rg', address: 'jorg@example.de' }]);
+    expect(p.addresses.to).toEqual([{ name: 'undisclosed-recipients', address: null, group: [] }]);
+    expect(p.fields.from).toBe('"Doe, John" <john@example.org>');
+  });
+
+  it('writes subjects for humans: whitespace collapsed, quotes force a literal', () => {
+    expect(parse('Subject: a  \t b\n\nx').envelope).toMatch(/^\(NIL \{3\}\r\na b NIL/);
+    expect(parse('Subject: say "hi"\n\nx').envelope).toMatch(/^\(NIL \{8\}\r\nsay "hi" NIL/);
+    expect(parse('Subject: \n\nx').envelope).toMatch(/^\(NIL "" NIL/);
+  });
+
+  it('parses dates in the forms found in archives', () => {
+    expect(parseMailDate('Thu, 15 Feb 2007 01:02:03 +0200')).toBe(Date.UTC(2007, 1, 14, 23, 2, 3));
+    expect(parseMailDate('23 Oct 2003 22:25:56 -0700')).toBe(Date.UTC(2003, 9, 24, 5, 25, 56));
+    expect(parseMailDate('Mon, 1 Jan 96 10:00 EST')).toBe(Date.UTC(1996, 0, 1, 15, 0, 0));
+    expect(parseMailDate('garbage')).toBeNull();
+    expect(parse('Date: Sat, 24 Mar 2007 23:00:00 +0200\n\nx').fields.date).toBe(Date.UTC(2007, 2, 24, 21, 0, 0));
+  });
+});
+
+describe('body decoding and text', () => {
+  it('converts a koi8-r body to UTF-8 text', () => {
+    const p = parse(`MIME-Version: 1.0\nContent-Type: text/plain; charset=koi8-r\nContent-Transfer-Encoding: 8bit\n\n${bytes('f0d2c9d7c5d4')}\n`);
+    expect(partText(crlf(`MIME-Version: 1.0\nContent-Type: text/plain; charset=koi8-r\nContent-Transfer-Encoding: 8bit\n\n${bytes('f0d2c9d7c5d4')}\n`), p.root)).toBe('\u041f\u0440\u0438\u0432\u0435\u0442\r\n');
+    expect(p.text).toContain('\u041f\u0440\u0438\u0432\u0435\u0442');
+  });
+
+  it('honours quoted-printable soft line breaks and drops transport whitespace', () => {
+    const msg = crlf('MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nHello=\n World =3D =C3=A9   \nnext=20\n');
+    const p = parseMessage(msg);
+    expect(decodePartBody(msg, p.root).toString('utf8')).toBe('Hello World = \u00e9\r\nnext \r\n');
+    expect(p.text).toBe('Hello World = \u00e9\nnext \n');
+  });
+
+  it('turns HTML into indexable text without scripts, styles or tags', () => {
+    const html = '<html><head><style>p{color:red}</style><title>T</title></head><body><p>Caf&eacute; &amp; bar&#33;</p><script>alert(1)</script><div>x&nbsp;y</div><img alt="logo"></body></html>';
+    const text = htmlToText(html);
+    expect(text).toContain('Caf\u00e9 & bar!');
+    expect(text).toContain('x y');
+    expect(text).toContain('logo');
+    expect(text).not.toMatch(/alert|color|<|>/);
+  });
+
+  it('indexes the plain alternative only, plus text attachments', () => {
+    const p = parse(
+      'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/alternative; boundary=i\n\n--i\nContent-Type: text/plain\n\nplain version\n--i\nContent-Type: text/html\n\n<p>html version</p>\n--i--\n--o\nContent-Type: text/csv; name=data.csv\nContent-Disposition: attachment; filename=data.csv\nContent-Transfer-Encoding: base64\n\nYSxiCjEsMgo=\n--o--\n',
+    );
+    expect(p.text).toContain('plain version');
+    expect(p.text).not.toContain('html version');
+    expect(p.text).toContain('a,b\n1,2');
+    expect(p.attachments.map((a) => [a.partId, a.filename, a.size])).toEqual([['2', 'data.csv', 8]]);
+    expect(p.hasAttachments).toBe(true);
+  });
+
+  it('decodes damaged base64 as far as possible and says so', () => {
+    const msg = crlf('MIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\naGVs*bG8g!d29y\nbGQ\n');
+    const p = parseMessage(msg);
+    expect(decodePartBody(msg, p.root).toString('latin1')).toBe('hello world');
+    expect(p.problems.some((x) => x.includes('damaged base64'))).toBe(true);
+  });
+});
+
+describe('sections (RFC 3501 §6.4.5, Dovecot edge cases)', () => {
+  const msg = crlf('From: a@b.c\nSubject: s\nMIME-Version: 1.0\nContent-Type: text/plain\n\nbody\n');
+  const p = parseMessage(msg);
+  const text = (r: { start: number; end: number } | null): string | null => (r === null ? null : msg.toString('latin1', r.start, r.end));
+
+  it('gives the body of a single-part message for BODY[1] and nothing for BODY[2]', () => {
+    expect(text(resolveSection(p.root, { part: [1], kind: '' }))).toBe('body\r\n');
+    expect(resolveSection(p.root, { part: [2], kind: '' })).toBeNull();
+    expect(resolveSection(p.root, { part: [1, 1], kind: '' })).toBeNull();
+  });
+
+  it('answers an empty string for N.HEADER and N.TEXT on a part that is not message/rfc822', () => {
+    expect(text(resolveSection(p.root, { part: [1], kind: 'HEADER' }))).toBe('');
+    expect(text(resolveSection(p.root, { part: [1], kind: 'TEXT' }))).toBe('');
+  });
+
+  it('has no MIME header for the message itself', () => {
+    expect(resolveSection(p.root, { part: [], kind: 'MIME' })).toBeNull();
+    expect(text(resolveSection(p.root, { part: [1], kind: 'MIME' }))).toBe(msg.toString('latin1', 0, p.root.headerEnd));
+  });
+
+  it('filters header fields with their continuation lines and ends with the empty line', () => {
+    const hdr = Buffer.from('From: a\r\nX-Long: one\r\n two\r\nSubject: s\r\n\r\n');
+    expect(filterHeaderFields(hdr, ['x-long'], false).toString()).toBe('X-Long: one\r\n two\r\n\r\n');
+    expect(filterHeaderFields(hdr, ['X-LONG', 'from'], true).toString()).toBe('Subject: s\r\n\r\n');
+    expect(filterHeaderFields(Buffer.from('A: b'), ['a'], false).toString()).toBe('A: b\r\n\r\n');
+  });
+});
+
+describe('untrusted input never breaks the parser', () => {
+  it('normalises bare LF only and returns the same buffer when nothing changes', () => {
+    const same = Buffer.from('a\r\nb\r\n');
+    expect(normalizeLineEndings(same)).toBe(same);
+    expect(normalizeLineEndings(Buffer.from('a\nb\rc\r\n\n')).toString('latin1')).toBe('a\r\nb\rc\r\n\r\n');
+  });
+
+  it('takes a message without any newline, header separator or body', () => {
+    for (const raw of ['', 'Subject: only a header', 'no colon at all', '\r\n', 'Subject: x\r\n']) {
+      const p = parseMessage(Buffer.from(raw));
+      expect(p.size).toBe(raw.length);
+      expect(p.root.bodyEnd).toBe(raw.length);
+      expect(p.bodyStructure.startsWith('("text" "plain"')).toBe(true);
+    }
+  });
+
+  it('records NUL bytes, over-long header lines and missing boundaries as problems', () => {
+    const p = parse(`Subject: ${'x'.repeat(2000)}\nX-Nul: a\u0000b\nMIME-Version: 1.0\nContent-Type: multipart/mixed\n\nno boundary\n`);
+    expect(p.problems.join('\n')).toMatch(/longer than 998/);
+    expect(p.problems.join('\n')).toMatch(/NUL byte/);
+    expect(p.problems.join('\n')).toMatch(/multipart without boundary/);
+    expect(p.bodyStructure).toMatch(/^\("multipart" "mixed" NIL NIL NIL "7bit" 13 NIL NIL NIL NIL\)$/);
+  });
+
+  it('closes parts whose boundary never comes and keeps the epilogue out', () => {
+    const p = parse('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/alternative; boundary=b\n\n--b\n\none\n--a\n\ntwo\n--a--\nepilogue\n');
+    expect(p.root.children.map((c) => c.partId)).toEqual(['1', '2']);
+    expect(findPart(p.root, '1.1').bodyEnd).toBe(findPart(p.root, '1').bodyEnd);
+    expect(p.problems.join('\n')).toMatch(/no closing boundary/);
+  });
+
+  it(`stops descending at ${MAX_NESTING_DEPTH} levels of nesting`, () => {
+    let s = 'MIME-Version: 1.0\n';
+    const depth = MAX_NESTING_DEPTH + 50;
+    for (let i = 0; i < depth; i++) s += `Content-Type: multipart/mixed; boundary=b${i}\n\n--b${i}\n`;
+    s += 'Content-Type: text/plain\n\ndeep\n';
+    for (let i = depth - 1; i >= 0; i--) s += `--b${i}--\n`;
+    const p = parse(s);
+    expect(p.problems.join('\n')).toMatch(/nesting deeper than/);
+    expect(p.bodyStructure.length).toBeGreaterThan(0);
+  });
+
+  it('parses a 3 MB message with deep nesting quickly', () => {
+    const parts: string[] = ['MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=top\n\n'];
+    const line = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\n';
+    for (let i = 0; i < 400; i++) {
+      parts.push(`--top\nContent-Type: multipart/alternative; boundary=in${i}\n\n--in${i}\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n${line.repeat(50)}\n--in${i}\nContent-Type: message/rfc822\n\nSubject: nested ${i}\n\n${line.repeat(50)}\n--in${i}--\n`);
+    }
+    parts.push('--top--\n');
+    const msg = crlf(parts.join(''));
+    expect(msg.length).toBeGreaterThan(3_000_000);
+    parseMessage(msg); // warm-up: the first call includes JIT compilation
+    const t0 = performance.now();
+    const p = parseMessage(msg);
+    const ms = performance.now() - t0;
+    console.log(`3 MB message (${msg.length} bytes, 1600 parts) parsed in ${ms.toFixed(1)} ms`);
+    expect(p.root.children).toHaveLength(400);
+    expect(ms).toBeLessThan(1000); // generous for slow CI; the figure is printed above
+  });
+});
