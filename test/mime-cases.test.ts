@@ -141,6 +141,16 @@ describe('header decoding', () => {
     expect(p.fields.from).toBe('"Doe, John" <john@example.org>');
   });
 
+  it('keeps going after empty list elements and glues dots to words in display names', () => {
+    const p = parse('From: Joe Q. Public <john.q.public@example.com>\nTo: , a@b.c,, <>\nCc: MAILER DAEMON <>, <aaa bbb>\n\nx\n');
+    expect(p.envelope).toContain('(("Joe Q. Public" NIL "john.q.public" "example.com"))');
+    expect(p.envelope).toContain(
+      '((NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN")(NIL NIL "a" "b.c")(NIL NIL "MISSING_MAILBOX" "MISSING_DOMAIN")(NIL NIL "MISSING_MAILBOX" "SYNTAX_ERROR"))',
+    );
+    expect(p.envelope).toContain('(("MAILER DAEMON" NIL "MISSING_MAILBOX" "SYNTAX_ERROR")(NIL NIL "aaa" "SYNTAX_ERROR"))');
+    expect(p.addresses.to.map((a) => a.address)).toEqual([null, 'a@b.c', null, null]);
+  });
+
   it('writes subjects for humans: whitespace collapsed, quotes force a literal', () => {
     expect(parse('Subject: a  \t b\n\nx').envelope).toMatch(/^\(NIL \{3\}\r\na b NIL/);
     expect(parse('Subject: say "hi"\n\nx').envelope).toMatch(/^\(NIL \{8\}\r\nsay "hi" NIL/);

@@ -165,10 +165,11 @@ class AddressParser {
     const lx = this.lx;
     if (!lx.skipCfws()) return;
     while (this.out.length < MAX_ADDRESSES_PER_HEADER) {
-      const before = lx.pos;
       if (!this.group()) this.mailbox();
       if (lx.atEnd) return;
-      if (lx.peek() !== ',' || lx.pos === before) return; // garbage: stop like Dovecot
+      // Garbage: stop like Dovecot. An empty element (", ,") was recorded as
+      // MISSING_MAILBOX above and parsing goes on after the comma.
+      if (lx.peek() !== ',') return;
       lx.pos++;
       if (!lx.skipCfws()) return;
     }

@@ -127,23 +127,31 @@ export class Rfc822Lexer {
   }
 
   /**
-   * phrase = 1*word / obs-phrase; words joined by one space, "." allowed
-   * (obs-phrase, RFC 5322 §4.1). Returns null if there is no word.
+   * phrase = 1*word / obs-phrase (RFC 5322 §3.2.5, §4.1); words joined by one
+   * space. Like Dovecot, dots stick to the atom they touch ("Joe Q. Public"),
+   * and a phrase may not start with a dot. Returns null if there is no word.
    */
   phrase(): string | null {
     let out: string | null = null;
+    this.skipCfws();
+    if (this.peek() === '.') return null;
     for (;;) {
-      this.skipCfws();
       const c = this.peek();
       let w: string | null;
       if (c === '"') w = this.quoted();
-      else if (c === '.') {
-        this.pos++;
-        w = '.';
-      } else w = this.atom();
+      else w = this.atomOrDot();
       if (w === null) return out;
       out = out === null ? w : out + ' ' + w;
+      this.skipCfws();
     }
+  }
+
+  /** 1*(atext / ".") — Dovecot's rfc822_parse_atom_or_dot. */
+  private atomOrDot(): string | null {
+    const s = this.s;
+    const start = this.pos;
+    while (this.pos < s.length && (s[this.pos] === '.' || isAtext(s[this.pos]!))) this.pos++;
+    return this.pos > start ? s.slice(start, this.pos) : null;
   }
 
   /** domain = dot-atom / domain-literal */
