@@ -3,6 +3,7 @@ import { CommandParser } from '../src/cas/imap/protocol/parser.js';
 import { parseFetchItems, type FetchRequest } from '../src/cas/imap/protocol/fetch-items.js';
 import type { Token } from '../src/cas/imap/protocol/tokens.js';
 import type { ParseResult } from '../src/cas/imap/protocol/errors.js';
+import { MAX_FETCH_ITEMS, MAX_HEADER_FIELD_NAMES } from '../src/cas/imap/protocol/limits.js';
 
 /** Parses `a FETCH 1 <text>` through the real command parser and returns the FETCH item result. */
 function fetch(text: string, isUid = false): ParseResult<FetchRequest> {
@@ -107,5 +108,14 @@ describe('FETCH attributes', () => {
     ['FLAGS (CHANGEDSINCE 1) x', 'Unexpected arguments after FETCH modifiers'],
   ])('answers %j with BAD "%s"', (text, message) => {
     expect(fetch(text)).toMatchObject({ ok: false, error: { status: 'BAD', message } });
+  });
+
+  it('accepts the maximum number of attributes and header names and rejects one more', () => {
+    const items = (n: number) => `(${Array.from({ length: n }, (_, k) => `BODY.PEEK[${k + 1}]`).join(' ')})`;
+    expect(fetch(items(MAX_FETCH_ITEMS)).ok).toBe(true);
+    expect(fetch(items(MAX_FETCH_ITEMS + 1))).toMatchObject({ ok: false, error: { code: 'LIMIT_EXCEEDED' } });
+    const fields = (n: number) => `BODY.PEEK[HEADER.FIELDS (${Array.from({ length: n }, (_, k) => `X-${k}`).join(' ')})]`;
+    expect(fetch(fields(MAX_HEADER_FIELD_NAMES)).ok).toBe(true);
+    expect(fetch(fields(MAX_HEADER_FIELD_NAMES + 1))).toMatchObject({ ok: false, error: { code: 'LIMIT_EXCEEDED' } });
   });
 });

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandParser, type ParserEvent } from '../src/cas/imap/protocol/parser.js';
-import { MAX_COMMAND_LINE_BYTES, MAX_LIST_NESTING_DEPTH, MAX_NON_APPEND_LITERAL_BYTES } from '../src/cas/imap/protocol/limits.js';
+import { CommandParser, parserErrorToProtocolError, type ParserEvent } from '../src/cas/imap/protocol/parser.js';
+import { MAX_COMMAND_LINE_BYTES, MAX_LIST_NESTING_DEPTH, MAX_NON_APPEND_LITERAL_BYTES, MAX_TAG_BYTES } from '../src/cas/imap/protocol/limits.js';
 
 const CORPUS = '/work/shared/corpus/fixtures/dovecot-imaptest/_expected';
 
@@ -165,7 +165,14 @@ describe('IMAP command parser', () => {
     for (const chunks of [[Buffer.from(overLimit)], chunked(Buffer.from(overLimit), 1000)]) {
       const events = feed(chunks);
       expect(events).toEqual([
-        { kind: 'error', tag: 'a2', code: 'LINE_TOO_LONG', message: `Command line longer than ${MAX_COMMAND_LINE_BYTES} bytes`, fatal: false },
+        {
+          kind: 'error',
+          tag: 'a2',
+          code: 'LINE_TOO_LONG',
+          message: `Command line longer than ${MAX_COMMAND_LINE_BYTES} bytes`,
+          fatal: false,
+          responseCode: { name: 'LIMIT' },
+        },
         { kind: 'command', tag: 'a3', name: 'NOOP', args: [], rawBytes: 9 },
       ]);
     }
@@ -208,6 +215,7 @@ describe('IMAP command parser', () => {
       code: 'LITERAL_TOO_LARGE',
       message: `Literal larger than ${MAX_NON_APPEND_LITERAL_BYTES} bytes`,
       fatal: false,
+      responseCode: { name: 'TOOBIG' },
     });
     expect(parser.next()).toMatchObject({ kind: 'command', tag: 'a3' });
   });
@@ -227,6 +235,33 @@ describe('IMAP command parser', () => {
     const over = feed([Buffer.from('a2 X {10+}\r\n0123456789 {10+}\r\n0123456789 {1+}\r\nz\r\na3 NOOP\r\n')], parser);
     expect(over.map((e) => e.kind)).toEqual(['error', 'command']);
     expect(over[0]).toMatchObject({ tag: 'a2', message: 'Literals of one command larger than 20 bytes in total' });
+  });
+
+  it('accepts an APPEND literal of exactly the configured limit and refuses one byte more', () => {
+    const parser = new CommandParser({ limits: { maxAppendLiteralBytes: 1000 } });
+    parser.push(Buffer.from('a1 APPEND INBOX {1000+}\r\n'));
+    parser.push(Buffer.alloc(1000, 0x42));
+    parser.push(Buffer.from('\r\na2 APPEND INBOX {1001}\r\na3 APPEND INBOX {1001+}\r\n'));
+    parser.push(Buffer.alloc(1001, 0x42));
+    parser.push(Buffer.from('\r\na4 NOOP\r\n'));
+    expect(drain(parser).map((e) => [e.kind, 'tag' in e ? e.tag : null, 'code' in e ? e.code : null])).toEqual([
+      ['command', 'a1', null],
+      ['error', 'a2', 'LITERAL_TOO_LARGE'],
+      ['error', 'a3', 'LITERAL_TOO_LARGE'],
+      ['command', 'a4', null],
+    ]);
+  });
+
+  it('echoes a tag of exactly the maximum length and never a longer one', () => {
+    const tag = 't'.repeat(MAX_TAG_BYTES);
+    expect(parseOne(`${tag} NOOP\r\n`)).toMatchObject({ kind: 'command', tag });
+    expect(parseOne(`${tag}t NOOP\r\n`)).toMatchObject({ kind: 'error', tag: null, code: 'INVALID_TAG' });
+  });
+
+  it('turns parser errors into BAD protocol errors with their response code', () => {
+    const event = parseOne(`a1 NOOP ${'x'.repeat(MAX_COMMAND_LINE_BYTES)}\r\n`);
+    if (event.kind !== 'error') throw new Error('expected an error');
+    expect(parserErrorToProtocolError(event)).toMatchObject({ status: 'BAD', code: 'LINE_TOO_LONG', responseCode: { name: 'LIMIT' } });
   });
 
   it('lets the connection refuse a synchronising literal and go on with the next command', () => {

@@ -9,7 +9,9 @@
  * to nowhere.
  */
 
+import { ProtocolError } from './errors.js';
 import { DEFAULT_PARSER_LIMITS, MAX_TAG_BYTES, type ParserLimits } from './limits.js';
+import type { ResponseCode } from './response-codes.js';
 import { ArgumentTokenizer, findTrailingLiteral, type LiteralToken, type Token } from './tokens.js';
 
 /** A complete command. `name` is upper-case; for `UID FETCH` it is `UID` and `FETCH` is the first argument. */
@@ -49,6 +51,8 @@ export interface ParserErrorEvent {
   readonly code: ParserErrorCode;
   readonly message: string;
   readonly fatal: boolean;
+  /** `[LIMIT]` for an over-long line, `[TOOBIG]` for an over-size literal (RFC 7889 §4). */
+  readonly responseCode?: ResponseCode;
 }
 
 /** A line read in raw-line mode, without its CRLF. */
@@ -458,6 +462,8 @@ export class CommandParser {
   }
 
   private error(tag: string | null, code: ParserErrorCode, message: string): ParserErrorEvent {
+    if (code === 'LINE_TOO_LONG') return { kind: 'error', tag, code, message, fatal: false, responseCode: { name: 'LIMIT' } };
+    if (code === 'LITERAL_TOO_LARGE') return { kind: 'error', tag, code, message, fatal: false, responseCode: { name: 'TOOBIG' } };
     return { kind: 'error', tag, code, message, fatal: false };
   }
 
@@ -496,4 +502,10 @@ export class CommandParser {
       this.inputHead = 0;
     }
   }
+}
+
+/** The BAD to answer a parser error with (untagged when `event.tag` is null). */
+export function parserErrorToProtocolError(event: ParserErrorEvent): ProtocolError {
+  const code = event.code === 'LINE_TOO_LONG' || event.code === 'LITERAL_TOO_LARGE' ? event.code : 'SYNTAX';
+  return new ProtocolError(code, 'BAD', event.message, event.responseCode);
 }
