@@ -100,7 +100,11 @@ export function extract(message: Buffer, root: MimePart): Extraction {
       stack.push({ part: sub, parent: null, top: false, alternativeSkip: false });
       continue;
     }
-    if (part.type === 'multipart') continue; // multipart without boundary: nothing usable
+    if (part.type === 'multipart') {
+      // multipart without a usable boundary: index its body as plain text
+      addText(textOf(part, decodeBody(message, part).bytes, false));
+      continue;
+    }
     const attachment = isAttachment(part, parent);
     const filename = filenameOf(part);
     const needsBytes = attachment || part.type === 'text' || (filename !== null && TEXT_FILE.test(filename));

@@ -80,16 +80,32 @@ class TreeBuilder {
     return root;
   }
 
-  /** Active boundary matching the line, innermost first; index into stack. */
+  /**
+   * Which open multipart a "--..." line closes or continues; index into the
+   * stack, or -1. Like Dovecot (message-parser.c boundary_find): the boundary
+   * only has to be a prefix of the line, the longest matching boundary wins,
+   * and an exact match (ignoring CRLF and a trailing "--") ends the search;
+   * among equals the innermost wins.
+   */
   private matchBoundary(lineStart: number): number {
     const buf = this.buf;
+    const s = lineStart + 2;
+    let lf = buf.indexOf(LF, s);
+    if (lf === -1) lf = buf.length;
+    let len = lf - s;
+    if (len > 0 && buf[s + len - 1] === CR) len--;
+    if (len > 2 && buf[s + len - 1] === DASH && buf[s + len - 2] === DASH) len -= 2;
+    let best = -1;
+    let bestLen = -1;
     for (let i = this.stack.length - 1; i >= 0; i--) {
       const b = this.stack[i]!.boundary;
-      if (b === null) continue;
-      const s = lineStart + 2;
-      if (s + b.length <= buf.length && buf.compare(b, 0, b.length, s, s + b.length) === 0) return i;
+      if (b === null || b.length > len || b.length <= bestLen) continue;
+      if (buf.compare(b, 0, b.length, s, s + b.length) !== 0) continue;
+      best = i;
+      bestLen = b.length;
+      if (bestLen === len) break;
     }
-    return -1;
+    return best;
   }
 
   private boundaryLine(lineStart: number, lineEnd: number): void {
@@ -149,7 +165,10 @@ class TreeBuilder {
     if (hdr.next !== hdr.end) return part; // cut by a boundary: empty body
     const enc = (meta.encoding ?? '7bit').toLowerCase();
     const encoded = enc === 'base64' || enc === 'quoted-printable';
-    if (part.type === 'multipart') {
+    if (part.type === 'multipart' && meta.isMime) {
+      // Dovecot flags every MIME multipart/* as multipart; without a usable
+      // boundary it has no children and BODYSTRUCTURE shows an empty part.
+      meta.container = true;
       const boundary = meta.contentType?.decoded['boundary'] ?? meta.contentType?.raw.find(([k]) => k === 'boundary')?.[1];
       if (!boundary) {
         this.problems.push(`multipart without boundary at offset ${start}`);
@@ -157,7 +176,6 @@ class TreeBuilder {
         this.depthProblem(start);
       } else {
         frame.boundary = Buffer.from(boundary, 'utf8');
-        meta.container = true;
         frame.isDigest = part.subtype === 'digest';
       }
     } else if (part.type === 'message' && (part.subtype === 'rfc822' || part.subtype === 'global') && !encoded) {
