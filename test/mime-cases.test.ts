@@ -200,6 +200,15 @@ describe('body decoding and text', () => {
     expect(p.hasAttachments).toBe(true);
   });
 
+  it('structures a base64 message/rfc822 like Dovecot but indexes its decoded text', () => {
+    const inner = Buffer.from('Subject: inner\r\n\r\nsecret words\r\n').toString('base64');
+    const p = parse(`MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\n\n--x\n\nouter\n--x\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n${inner}\n--x--\n`);
+    expect(findPart(p.root, '2').message).toBeDefined();
+    expect(p.bodyStructure).toContain('("message" "rfc822" NIL NIL NIL "base64" ');
+    expect(p.text).toContain('secret words');
+    expect(p.attachments).toEqual([{ partId: '2', filename: null, contentType: 'message/rfc822', size: 32, contentId: null, inline: false }]);
+  });
+
   it('decodes damaged base64 as far as possible and says so', () => {
     const msg = crlf('MIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\naGVs*bG8g!d29y\nbGQ\n');
     const p = parseMessage(msg);

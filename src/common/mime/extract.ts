@@ -6,6 +6,8 @@ import { decodeCharset } from './charset.js';
 import { decodeBody } from './decode.js';
 import { htmlToText } from './html-text.js';
 import { MAX_INDEX_TEXT_CHARS } from './limits.js';
+import { normalizeLineEndings } from './line-endings.js';
+import { buildTree } from './tree.js';
 import type { AttachmentInfo, MimePart } from './types.js';
 
 const TEXT_FILE = /\.(txt|text|csv|tsv|log|md|htm|html|xml|json|ics|vcf)$/i;
@@ -46,7 +48,11 @@ export interface Extraction {
   problems: string[];
 }
 
-export function extract(message: Buffer, root: MimePart): Extraction {
+/** Encoded message/rfc822 inside encoded message/rfc822...: each level is
+ * parsed again from decoded bytes, so bound it (base64 shrinks only by 3/4). */
+const MAX_REENCODED_DEPTH = 3;
+
+export function extract(message: Buffer, root: MimePart, depth = 0): Extraction {
   const texts: string[] = [];
   const attachments: AttachmentInfo[] = [];
   const problems: string[] = [];
@@ -86,18 +92,28 @@ export function extract(message: Buffer, root: MimePart): Extraction {
       continue;
     }
     if (part.message) {
-      const sub = part.message;
+      const enc = part.encoding.toLowerCase();
+      const encoded = enc === 'base64' || enc === 'quoted-printable';
+      const decoded = encoded ? decodeBody(message, part).bytes : null;
       if (!top) {
         attachments.push({
           partId: part.partId,
           filename: filenameOf(part),
           contentType: `${part.type}/${part.subtype}`,
-          size: part.bodyEnd - part.bodyStart,
+          size: decoded ? decoded.length : part.bodyEnd - part.bodyStart,
           contentId: part.id,
           inline: part.disposition?.type === 'inline',
         });
       }
-      stack.push({ part: sub, parent: null, top: false, alternativeSkip: false });
+      if (decoded === null) {
+        stack.push({ part: part.message, parent: null, top: false, alternativeSkip: false });
+      } else if (depth < MAX_REENCODED_DEPTH) {
+        // An encoded message/rfc822 (against RFC 2046 §5.2.1) keeps IMAP's
+        // view of the raw bytes; for the index, parse the decoded message.
+        const innerMsg = normalizeLineEndings(decoded);
+        const inner = extract(innerMsg, buildTree(innerMsg).root, depth + 1);
+        addText(inner.text);
+      }
       continue;
     }
     if (part.type === 'multipart') {

@@ -8,7 +8,8 @@
  * - a boundary of an enclosing multipart closes every part inside it, even
  *   when inner multiparts never saw their closing delimiter;
  * - message/rfc822 (and message/global, RFC 6532) bodies are parsed as
- *   messages unless base64/quoted-printable encoded;
+ *   messages even when (wrongly, RFC 2046 §5.2.1) base64/QP encoded, as
+ *   Dovecot does, so BODYSTRUCTURE and section numbers agree with it;
  * - multipart without a boundary parameter is a leaf.
  * Line scanning uses Buffer.indexOf, so the pass is linear; nesting and part
  * count are capped (limits.ts).
@@ -163,8 +164,6 @@ class TreeBuilder {
     };
     this.stack.push(frame);
     if (hdr.next !== hdr.end) return part; // cut by a boundary: empty body
-    const enc = (meta.encoding ?? '7bit').toLowerCase();
-    const encoded = enc === 'base64' || enc === 'quoted-printable';
     if (part.type === 'multipart' && meta.isMime) {
       // Dovecot flags every MIME multipart/* as multipart; without a usable
       // boundary it has no children and BODYSTRUCTURE shows an empty part.
@@ -178,7 +177,7 @@ class TreeBuilder {
         frame.boundary = Buffer.from(boundary, 'utf8');
         frame.isDigest = part.subtype === 'digest';
       }
-    } else if (part.type === 'message' && (part.subtype === 'rfc822' || part.subtype === 'global') && !encoded) {
+    } else if (part.type === 'message' && (part.subtype === 'rfc822' || part.subtype === 'global')) {
       if (depth >= MAX_NESTING_DEPTH) {
         this.depthProblem(start);
       } else if (this.partCount >= MAX_PARTS) {
