@@ -201,6 +201,17 @@ describe('IMAP command parser', () => {
     ]);
   });
 
+  it('skips a LITERAL+ announced at the end of a huge line that arrives in one chunk', () => {
+    const parser = new CommandParser();
+    const line = `a1 SEARCH TEXT ${'z'.repeat(10 * 1024 * 1024)} {4+}\r\nabcd\r\na2 NOOP\r\n`;
+    const events = feed([Buffer.from(line)], parser);
+    expect(events.map((e) => [e.kind, 'tag' in e ? e.tag : null])).toEqual([
+      ['error', 'a1'],
+      ['command', 'a2'],
+    ]);
+    expect(parser.retainedBytes).toBe(0);
+  });
+
   it('accepts a literal of exactly the limit and refuses one byte more without asking for it', () => {
     const parser = new CommandParser();
     parser.push(Buffer.from(`a1 LOGIN {${MAX_NON_APPEND_LITERAL_BYTES}}\r\n`));

@@ -9,63 +9,12 @@
  * to nowhere.
  */
 
-import { ProtocolError } from './errors.js';
+import { ByteQueue } from './byte-queue.js';
 import { DEFAULT_PARSER_LIMITS, MAX_TAG_BYTES, type ParserLimits } from './limits.js';
-import type { ResponseCode } from './response-codes.js';
-import { ArgumentTokenizer, findTrailingLiteral, type LiteralToken, type Token } from './tokens.js';
+import type { NeedMoreEvent, ParserErrorCode, ParserErrorEvent, ParserEvent } from './parser-events.js';
+import { ArgumentTokenizer, findTrailingLiteral, type LiteralToken } from './tokens.js';
 
-/** A complete command. `name` is upper-case; for `UID FETCH` it is `UID` and `FETCH` is the first argument. */
-export interface CommandEvent {
-  readonly kind: 'command';
-  readonly tag: string;
-  readonly name: string;
-  readonly args: Token[];
-  /** Bytes the command occupied on the wire, lines, CRLFs and literals included. */
-  readonly rawBytes: number;
-}
-
-/**
- * A synchronising literal `{n}` was announced and accepted: the connection must send a
- * continuation (`+ Ready`) before the client sends the bytes, or call `refuseLiteral()` and
- * answer the command with a tagged response instead.
- */
-export interface ContinuationNeededEvent {
-  readonly kind: 'continuation-needed';
-  readonly tag: string;
-  readonly name: string;
-  readonly literalSize: number;
-  /** True when the literal will be read and discarded (APPEND). */
-  readonly isDiscarded: boolean;
-}
-
-export type ParserErrorCode = 'SYNTAX' | 'LINE_TOO_LONG' | 'LITERAL_TOO_LARGE' | 'INVALID_TAG';
-
-/**
- * The command could not be read. `tag` is set only when a valid tag was read (an invalid tag is
- * never echoed). When `fatal` is true the input stream cannot be resynchronised and the
- * connection must be closed after answering.
- */
-export interface ParserErrorEvent {
-  readonly kind: 'error';
-  readonly tag: string | null;
-  readonly code: ParserErrorCode;
-  readonly message: string;
-  readonly fatal: boolean;
-  /** `[LIMIT]` for an over-long line, `[TOOBIG]` for an over-size literal (RFC 7889 §4). */
-  readonly responseCode?: ResponseCode;
-}
-
-/** A line read in raw-line mode, without its CRLF. */
-export interface RawLineEvent {
-  readonly kind: 'raw-line';
-  readonly line: Buffer;
-}
-
-export interface NeedMoreEvent {
-  readonly kind: 'need-more';
-}
-
-export type ParserEvent = CommandEvent | ContinuationNeededEvent | ParserErrorEvent | RawLineEvent | NeedMoreEvent;
+export * from './parser-events.js';
 
 export interface CommandParserOptions {
   readonly limits?: Partial<ParserLimits>;
@@ -114,10 +63,7 @@ export class CommandParser {
   private readonly limits: ParserLimits;
   private readonly discardLiteralCommands: ReadonlySet<string>;
 
-  private readonly input: Buffer[] = [];
-  private inputHead = 0;
-  private inputOffset = 0;
-  private unread = 0;
+  private readonly input = new ByteQueue();
 
   private mode: Mode = 'line';
   private linePieces: Buffer[] = [];
@@ -126,6 +72,8 @@ export class CommandParser {
   private literal: LiteralInProgress | null = null;
   private skipRemaining = 0;
   private skipTail: Buffer = Buffer.alloc(0);
+  /** The end of an over-long line whose middle was never copied (see `keepHeadAndTail`). */
+  private overflowTail: Buffer | null = null;
 
   constructor(options: CommandParserOptions = {}) {
     this.limits = { ...DEFAULT_PARSER_LIMITS, ...options.limits };
@@ -134,14 +82,12 @@ export class CommandParser {
 
   /** Queues received bytes; nothing is parsed until `next()`. */
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
     this.input.push(chunk);
-    this.unread += chunk.length;
   }
 
   /** Bytes pushed and not yet consumed; the connection should pause reading while this is large. */
   get unreadBytes(): number {
-    return this.unread;
+    return this.input.length;
   }
 
   /** Bytes held for the command being read (partial line, completed segments' literals). */
@@ -220,18 +166,23 @@ export class CommandParser {
   private stepLine(): ParserEvent | null {
     const isRaw = this.mode === 'raw-line';
     const limit = this.limits.maxLineBytes - (this.command?.lineBytes ?? 0);
-    while (this.unread > 0) {
-      const chunk = this.input[this.inputHead]!;
-      const lf = chunk.indexOf(LF, this.inputOffset);
+    while (this.input.length > 0) {
+      const chunk = this.input.peek();
+      const lf = chunk.indexOf(LF);
+      const pieceEnd = lf === -1 ? chunk.length : lf;
+      // One byte of slack: the line may end in a CR that does not count.
+      if (this.lineLength + pieceEnd > limit + 1) {
+        this.keepHeadAndTail(chunk.subarray(0, pieceEnd));
+        this.input.consume(lf === -1 ? chunk.length : lf + 1);
+        return this.overLongLine(isRaw, lf !== -1);
+      }
       if (lf === -1) {
-        this.addLinePiece(chunk.subarray(this.inputOffset));
-        this.consumeChunk();
-        // One byte of slack: a CR whose LF has not arrived yet.
-        if (this.lineLength > limit + 1) return this.overLongLine(isRaw, false);
+        this.addLinePiece(chunk);
+        this.input.consume(chunk.length);
         continue;
       }
-      this.addLinePiece(chunk.subarray(this.inputOffset, lf));
-      this.consumeBytes(lf + 1 - this.inputOffset);
+      this.addLinePiece(chunk.subarray(0, lf));
+      this.input.consume(lf + 1);
       let line = this.linePieces.length === 1 ? this.linePieces[0]! : Buffer.concat(this.linePieces, this.lineLength);
       if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
       if (line.length > limit) return this.overLongLine(isRaw, true);
@@ -249,13 +200,30 @@ export class CommandParser {
 
   private addLinePiece(piece: Buffer): void {
     if (piece.length === 0) return;
-    this.linePieces.push(piece);
+    // A copy, so a few bytes kept from each received chunk cannot pin the whole chunk in memory.
+    this.linePieces.push(Buffer.from(piece));
     this.lineLength += piece.length;
+  }
+
+  /**
+   * Keeps only what an over-long line's error needs from its last piece: the first bytes (for
+   * the tag) and the last ones (for a trailing `{n+}`), not a copy of the whole piece.
+   */
+  private keepHeadAndTail(piece: Buffer): void {
+    if (piece.length <= 4 * (MAX_TAG_BYTES + SKIP_TAIL_BYTES)) {
+      this.addLinePiece(piece);
+      return;
+    }
+    const headWanted = Math.max(0, MAX_TAG_BYTES + 1 - this.lineLength);
+    this.addLinePiece(piece.subarray(0, headWanted));
+    this.overflowTail = Buffer.from(piece.subarray(piece.length - SKIP_TAIL_BYTES - 1));
   }
 
   private overLongLine(isRaw: boolean, isLineComplete: boolean): ParserEvent {
     const tag = this.command?.tag ?? (isRaw ? null : this.readTagFromHead());
-    const tail = this.tailOfPieces();
+    let tail = this.overflowTail ?? this.tailOfPieces();
+    if (tail.length > 0 && tail[tail.length - 1] === CR) tail = tail.subarray(0, tail.length - 1);
+    this.overflowTail = null;
     this.linePieces = [];
     this.lineLength = 0;
     this.command = null;
@@ -277,7 +245,7 @@ export class CommandParser {
       length += piece.length;
       if (length > MAX_TAG_BYTES) break;
     }
-    const bytes = Buffer.concat(head, length);
+    const bytes = Buffer.concat(head, Math.min(length, MAX_TAG_BYTES + 1));
     const space = bytes.indexOf(SP);
     return space === -1 ? null : this.validTag(bytes, space);
   }
@@ -379,12 +347,12 @@ export class CommandParser {
     const literal = this.literal!;
     const command = this.command!;
     while (literal.received < literal.size) {
-      if (this.unread === 0) return false;
-      const chunk = this.input[this.inputHead]!;
-      const take = Math.min(literal.size - literal.received, chunk.length - this.inputOffset);
-      if (literal.buffer !== null) chunk.copy(literal.buffer, literal.received, this.inputOffset, this.inputOffset + take);
+      if (this.input.length === 0) return false;
+      const chunk = this.input.peek();
+      const take = Math.min(literal.size - literal.received, chunk.length);
+      if (literal.buffer !== null) chunk.copy(literal.buffer, literal.received, 0, take);
       literal.received += take;
-      this.consumeBytes(take);
+      this.input.consume(take);
     }
     command.rawBytes += literal.size;
     const token: LiteralToken = {
@@ -407,11 +375,10 @@ export class CommandParser {
 
   private stepSkipLiteral(): boolean {
     while (this.skipRemaining > 0) {
-      if (this.unread === 0) return false;
-      const chunk = this.input[this.inputHead]!;
-      const take = Math.min(this.skipRemaining, chunk.length - this.inputOffset);
+      if (this.input.length === 0) return false;
+      const take = Math.min(this.skipRemaining, this.input.peek().length);
       this.skipRemaining -= take;
-      this.consumeBytes(take);
+      this.input.consume(take);
     }
     // The command goes on after the literal: skip the rest of its line too.
     this.skipTail = Buffer.alloc(0);
@@ -421,18 +388,18 @@ export class CommandParser {
 
   /** Returns need-more, a fatal error, or null when the line was skipped. */
   private stepSkipLine(): ParserEvent | null {
-    while (this.unread > 0) {
-      const chunk = this.input[this.inputHead]!;
-      const lf = chunk.indexOf(LF, this.inputOffset);
+    while (this.input.length > 0) {
+      const chunk = this.input.peek();
+      const lf = chunk.indexOf(LF);
       const end = lf === -1 ? chunk.length : lf;
-      const piece = chunk.subarray(Math.max(this.inputOffset, end - SKIP_TAIL_BYTES), end);
+      const piece = chunk.subarray(Math.max(0, end - SKIP_TAIL_BYTES), end);
       const joined = Buffer.concat([this.skipTail, piece]);
       this.skipTail = joined.subarray(Math.max(0, joined.length - SKIP_TAIL_BYTES - 1));
       if (lf === -1) {
-        this.consumeChunk();
+        this.input.consume(chunk.length);
         continue;
       }
-      this.consumeBytes(lf + 1 - this.inputOffset);
+      this.input.consume(lf + 1);
       let tail = this.skipTail;
       if (tail.length > 0 && tail[tail.length - 1] === CR) tail = tail.subarray(0, tail.length - 1);
       this.skipTail = Buffer.alloc(0);
@@ -467,45 +434,13 @@ export class CommandParser {
     return { kind: 'error', tag, code, message, fatal: false };
   }
 
-  // ---- input queue -------------------------------------------------------------------------
+  // ---- failure -----------------------------------------------------------------------------
 
   private discardInput(): void {
-    this.input.length = 0;
-    this.inputHead = 0;
-    this.inputOffset = 0;
-    this.unread = 0;
+    this.input.clear();
     this.linePieces = [];
     this.lineLength = 0;
     this.command = null;
     this.literal = null;
   }
-
-  private consumeBytes(count: number): void {
-    this.inputOffset += count;
-    this.unread -= count;
-    if (this.inputOffset >= this.input[this.inputHead]!.length) this.advanceChunk();
-  }
-
-  private consumeChunk(): void {
-    this.unread -= this.input[this.inputHead]!.length - this.inputOffset;
-    this.advanceChunk();
-  }
-
-  private advanceChunk(): void {
-    this.inputHead++;
-    this.inputOffset = 0;
-    if (this.inputHead === this.input.length) {
-      this.input.length = 0;
-      this.inputHead = 0;
-    } else if (this.inputHead > 1024) {
-      this.input.splice(0, this.inputHead);
-      this.inputHead = 0;
-    }
-  }
-}
-
-/** The BAD to answer a parser error with (untagged when `event.tag` is null). */
-export function parserErrorToProtocolError(event: ParserErrorEvent): ProtocolError {
-  const code = event.code === 'LINE_TOO_LONG' || event.code === 'LITERAL_TOO_LARGE' ? event.code : 'SYNTAX';
-  return new ProtocolError(code, 'BAD', event.message, event.responseCode);
 }
