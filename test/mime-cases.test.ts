@@ -108,6 +108,13 @@ describe('header decoding', () => {
     expect(p.bodyStructure).toContain('("name" "long file name.pdf")');
   });
 
+  it('reads broken unquoted parameters strictly for BODYSTRUCTURE and leniently for display', () => {
+    const p = parse('MIME-Version: 1.0\nContent-Type: application/pdf; name=my report.pdf; x=1\n\n%PDF\n');
+    expect(p.bodyStructure).toContain('("name" "my" "x" "1")');
+    expect(p.root.params).toEqual({ name: 'my report.pdf', x: '1' });
+    expect(p.attachments[0]?.filename).toBe('my report.pdf');
+  });
+
   it('decodes an iso-2022-jp encoded-word subject', () => {
     const jis = Buffer.from('1b2442467c4b5c386c1b2842', 'hex').toString('base64');
     const p = parse(`Subject: =?ISO-2022-JP?B?${jis}?=\nFrom: a@b.c\n\nx\n`);

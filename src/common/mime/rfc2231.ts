@@ -33,16 +33,22 @@ interface Segment {
   value: string;
 }
 
-/** Reads `; key=value` pairs. Unquoted values run to the next ";" so that
- * unquoted file names with spaces (a common sender bug) stay whole. */
-function readParams(lx: Rfc822Lexer): { pairs: ParamList; broken: boolean } {
-  const pairs: ParamList = [];
+/**
+ * Reads `; key=value` pairs twice over:
+ * - `strict`, the way Dovecot's rfc822_parse_content_param() does (value is a
+ *   quoted-string or a MIME token; "name==?..?=" taken up to whitespace; any
+ *   garbage after it skipped up to the next ";"), for BODYSTRUCTURE;
+ * - `lenient`, where an unquoted value runs to the next ";" so unquoted file
+ *   names with spaces (a common sender bug) stay whole, for display.
+ */
+function readParams(lx: Rfc822Lexer): { strict: ParamList; lenient: ParamList; broken: boolean } {
+  const strict: ParamList = [];
+  const lenient: ParamList = [];
   let broken = false;
   const s = lx.s;
   while (lx.skipCfws()) {
     if (lx.peek() !== ';') {
       broken = true;
-      // skip garbage up to the next ';'
       const semi = s.indexOf(';', lx.pos);
       if (semi === -1) break;
       lx.pos = semi;
@@ -61,17 +67,27 @@ function readParams(lx: Rfc822Lexer): { pairs: ParamList; broken: boolean } {
     }
     lx.pos++;
     lx.skipCfws();
-    let value: string;
+    const name = key.toLowerCase();
     if (lx.peek() === '"') {
-      value = lx.quoted();
-    } else {
-      const start = lx.pos;
-      while (lx.pos < s.length && s[lx.pos] !== ';') lx.pos++;
-      value = s.slice(start, lx.pos).replace(/[\r\n]/g, '').trim();
+      const v = lx.quoted();
+      strict.push([name, v]);
+      lenient.push([name, v]);
+      continue;
     }
-    pairs.push([key.toLowerCase(), value]);
+    const start = lx.pos;
+    let strictValue: string;
+    if (lx.peek() === '=') {
+      let p = start;
+      while (p < s.length && s[p] !== ';' && s[p] !== ' ' && s[p] !== '\t' && s[p] !== '\r' && s[p] !== '\n') p++;
+      strictValue = s.slice(start, p);
+    } else {
+      strictValue = lx.mimeToken() ?? '';
+    }
+    while (lx.pos < s.length && s[lx.pos] !== ';') lx.pos++;
+    strict.push([name, strictValue]);
+    lenient.push([name, s.slice(start, lx.pos).replace(/[\r\n]/g, '').trim()]);
   }
-  return { pairs, broken };
+  return { strict, lenient, broken };
 }
 
 function percentDecode(v: string): Buffer {
@@ -164,9 +180,8 @@ export function parseContentType(value: string): ContentValue {
   lx.pos++;
   lx.skipCfws();
   const subtype = lx.mimeToken() ?? '';
-  const { pairs, broken } = readParams(lx);
-  const { raw, decoded } = mergeParams(pairs);
-  return { type, subtype, raw, decoded, broken: broken || subtype === '' };
+  const { strict, lenient, broken } = readParams(lx);
+  return { type, subtype, raw: mergeParams(strict).raw, decoded: mergeParams(lenient).decoded, broken: broken || subtype === '' };
 }
 
 /** Content-Disposition: disposition-type *(";" parameter) — RFC 2183. */
@@ -175,7 +190,6 @@ export function parseDisposition(value: string): ContentValue {
   lx.skipCfws();
   const type = lx.mimeToken();
   if (type === null) return { type: null, subtype: '', raw: [], decoded: {}, broken: true };
-  const { pairs, broken } = readParams(lx);
-  const { raw, decoded } = mergeParams(pairs);
-  return { type, subtype: '', raw, decoded, broken };
+  const { strict, lenient, broken } = readParams(lx);
+  return { type, subtype: '', raw: mergeParams(strict).raw, decoded: mergeParams(lenient).decoded, broken };
 }

@@ -168,7 +168,8 @@ class TreeBuilder {
       // Dovecot flags every MIME multipart/* as multipart; without a usable
       // boundary it has no children and BODYSTRUCTURE shows an empty part.
       meta.container = true;
-      const boundary = meta.contentType?.decoded['boundary'] ?? meta.contentType?.raw.find(([k]) => k === 'boundary')?.[1];
+      // the boundary as Dovecot reads it (strict parameter syntax)
+      const boundary = meta.contentType?.raw.find(([k]) => k === 'boundary')?.[1] ?? meta.contentType?.decoded['boundary'];
       if (!boundary) {
         this.problems.push(`multipart without boundary at offset ${start}`);
       } else if (depth >= MAX_NESTING_DEPTH) {
