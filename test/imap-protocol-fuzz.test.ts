@@ -59,7 +59,8 @@ function grammarCommand(random: () => number): Buffer {
       const bytes = Buffer.alloc(actual);
       for (let b = 0; b < actual; b++) bytes[b] = Math.floor(random() * 256);
       parts.push(bytes);
-    } else if (r < 0.8) text('x'.repeat(Math.floor(random() * 700)));
+    } else if (r < 0.76) text(`{${pick(['99999999999999999999', '9007199254740993', '', 'x'])}${pick(['+', ''])}}\r\n`);
+    else if (r < 0.8) text('x'.repeat(Math.floor(random() * 700)));
     else if (r < 0.85) text(pick(['\0', '\r', '\x7f', '\xff\xfe']));
     else text(String(Math.floor(random() * 1e6)));
   }

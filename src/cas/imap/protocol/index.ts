@@ -9,6 +9,7 @@ export * from './response-codes.js';
 export type { Token, AtomToken, AtomSection, NumberToken, StringToken, LiteralToken, NilToken, ListToken } from './tokens.js';
 export { tokenizeLine } from './tokens.js';
 export * from './parser.js';
+export * from './log-redaction.js';
 export * from './quote.js';
 export * from './mutf7.js';
 export * from './sequence-set.js';
