@@ -100,8 +100,11 @@ export function parseHeaderBlock(
       if (colon !== -1) colon += pos;
       let nameEnd = colon === -1 ? contentEnd : colon;
       while (nameEnd > pos && (buf[nameEnd - 1] === SP || buf[nameEnd - 1] === HT)) nameEnd--;
+      // Dovecot (MESSAGE_HEADER_PARSER_FLAG_SKIP_INITIAL_LWSP): skip all
+      // whitespace after the colon, but only one if the line has nothing else.
       let valueStart = colon === -1 ? contentEnd : colon + 1;
       while (valueStart < contentEnd && (buf[valueStart] === SP || buf[valueStart] === HT)) valueStart++;
+      if (valueStart === contentEnd && colon !== -1 && colon + 1 < contentEnd) valueStart = colon + 2;
       const name = buf.toString('latin1', pos, nameEnd);
       current = { name, key: name.toLowerCase(), start: pos, end: lineEnd, valueStart, valueEnd: contentEnd };
       fields.push(current);
@@ -112,12 +115,10 @@ export function parseHeaderBlock(
   return { fields, start, end: limit, hasBlankLine: false, next: limit };
 }
 
-/** Raw value bytes as a "binary" string (one char per byte, folds kept). */
+/** Raw value bytes as a "binary" string (one char per byte, folds kept),
+ * i.e. Dovecot's full_value: "Subject:\r\n foo" gives "\r\n foo". */
 export function rawValue(buf: Buffer, f: HeaderField): string {
-  let s = f.valueStart;
-  // A value that starts on the next line ("Subject:\r\n foo"): skip the fold too.
-  while (s < f.valueEnd && (buf[s] === CR || buf[s] === LF || buf[s] === SP || buf[s] === HT)) s++;
-  return buf.toString('latin1', s, f.valueEnd);
+  return buf.toString('latin1', f.valueStart, f.valueEnd);
 }
 
 /** Header bytes decoded as text: UTF-8 when valid (RFC 6532), else Latin-1. */
