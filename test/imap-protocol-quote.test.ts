@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { astring, canQuote, imapString, isAtom, literal, nstring, quoteString } from '../src/cas/imap/protocol/quote.js';
+import { astring, canQuote, imapString, isAtom, literal, mailboxName, nstring, quoteString } from '../src/cas/imap/protocol/quote.js';
 import { decodeMutf7, encodeMutf7 } from '../src/cas/imap/protocol/mutf7.js';
 import { MAX_QUOTED_STRING_BYTES } from '../src/cas/imap/protocol/limits.js';
 
@@ -40,6 +40,13 @@ describe('wire quoting', () => {
 });
 
 describe('modified UTF-7 mailbox names', () => {
+  it('formats mailbox names for the wire, encoded unless UTF-8 is enabled', () => {
+    expect(mailboxName('INBOX')).toBe('INBOX');
+    expect(mailboxName('Entwürfe')).toBe('Entw&APw-rfe');
+    expect(mailboxName('Sent Items')).toBe('"Sent Items"');
+    expect(mailboxName('Grüße', { isUtf8Enabled: true })).toBe('"Grüße"');
+  });
+
   const roundTrips: Array<[string, string]> = [
     ['INBOX', 'INBOX'],
     ['ä', '&AOQ-'],

@@ -92,7 +92,8 @@ export class CommandParser {
 
   /** Bytes held for the command being read (partial line, completed segments' literals). */
   get retainedBytes(): number {
-    return this.lineLength + (this.literal?.buffer?.length ?? 0) + (this.command?.literalBytes ?? 0);
+    // A literal being read is counted in `literalBytes` from the moment its buffer is allocated.
+    return this.lineLength + (this.command?.literalBytes ?? 0);
   }
 
   /** True between commands: nothing of a command has been read yet. */

@@ -4,6 +4,7 @@
  */
 
 import { MAX_QUOTED_STRING_BYTES } from './limits.js';
+import { encodeMutf7 } from './mutf7.js';
 
 /** Text or bytes ready for the wire. Quoted forms are ASCII strings; literals are Buffers. */
 export type WireChunk = string | Buffer;
@@ -83,4 +84,12 @@ export function concatWire(chunks: readonly WireChunk[]): Buffer {
 /** Byte length of a wire chunk. */
 export function wireLength(chunk: WireChunk): number {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.length;
+}
+
+/**
+ * A mailbox name for the wire: modified UTF-7 (RFC 3501 §5.1.3) unless UTF-8 is enabled
+ * (RFC 6855 §3), then an astring.
+ */
+export function mailboxName(name: string, options: QuoteOptions = {}): WireChunk {
+  return astring(options.isUtf8Enabled === true ? name : encodeMutf7(name), options);
 }

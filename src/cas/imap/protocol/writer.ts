@@ -69,8 +69,7 @@ export class ResponseWriter {
   private readonly stallTimeoutMs: number;
   private readonly onMismatch: ((mismatch: LiteralSizeMismatch) => void) | undefined;
   private lock: Promise<void> = Promise.resolve();
-  /** Bytes handed to the sink so far. */
-  bytesWritten = 0;
+  private writtenBytes = 0;
 
   constructor(
     private readonly sink: WritableSink,
@@ -78,6 +77,11 @@ export class ResponseWriter {
   ) {
     this.stallTimeoutMs = options.outputStallTimeoutMs ?? DEFAULT_OUTPUT_STALL_TIMEOUT_MS;
     this.onMismatch = options.onLiteralSizeMismatch;
+  }
+
+  /** Bytes handed to the socket so far. */
+  get bytesWritten(): number {
+    return this.writtenBytes;
   }
 
   /** `* text` */
@@ -154,7 +158,7 @@ export class ResponseWriter {
   async writeRaw(chunk: Buffer): Promise<void> {
     if (this.sink.destroyed) throw new ConnectionClosedError();
     if (chunk.length === 0) return;
-    this.bytesWritten += chunk.length;
+    this.writtenBytes += chunk.length;
     if (this.sink.write(chunk)) return;
     await this.waitForDrain();
   }
