@@ -304,6 +304,25 @@ describe('untrusted input never breaks the parser', () => {
     expect(p.bodyStructure.length).toBeGreaterThan(0);
   });
 
+  it('stays linear on hostile header values', () => {
+    const hostile = [
+      `Subject: ${'=?a?q? '.repeat(150_000)}x?=`,
+      `To: ${'a@b, '.repeat(20_000)}${'<'.repeat(100_000)}`,
+      `Cc: ${'('.repeat(100_000)}`,
+      `From: ${'"a\\'.repeat(50_000)}`,
+      `Content-Type: multipart/mixed; ${'a=b;'.repeat(50_000)} boundary=x`,
+      `Content-Disposition: attachment; ${'filename*'.repeat(1)}${Array.from({ length: 3000 }, (_, i) => `; f*${i}*=%41`).join('')}`,
+    ];
+    for (const h of hostile) {
+      const msg = crlf(`${h}\nMIME-Version: 1.0\n\n${'<b>'.repeat(100_000)}\n`);
+      const t0 = performance.now();
+      const p = parseMessage(msg);
+      const ms = performance.now() - t0;
+      expect(p.problems.some((x) => x.startsWith('parser error'))).toBe(false);
+      expect(ms, h.slice(0, 30)).toBeLessThan(3000);
+    }
+  });
+
   it('parses a 3 MB message with deep nesting quickly', () => {
     const parts: string[] = ['MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=top\n\n'];
     const line = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\n';

@@ -31,7 +31,7 @@ export function decodeQ(text: string): Buffer {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x5f) out[n++] = 0x20;
-    else if (c === 0x3d && i + 2 < text.length + 0 && hexVal(text.charCodeAt(i + 1)) >= 0 && hexVal(text.charCodeAt(i + 2)) >= 0) {
+    else if (c === 0x3d && i + 2 < text.length && hexVal(text.charCodeAt(i + 1)) >= 0 && hexVal(text.charCodeAt(i + 2)) >= 0) {
       out[n++] = hexVal(text.charCodeAt(i + 1)) * 16 + hexVal(text.charCodeAt(i + 2));
       i += 2;
     } else out[n++] = c & 0xff;
@@ -39,8 +39,33 @@ export function decodeQ(text: string): Buffer {
   return out.subarray(0, n);
 }
 
-function parseEncodedWord(s: string, at: number): EncodedWord | null {
-  // at points to "=?"
+/** Longest encoded word accepted. RFC 2047 §2 says 75; real senders write
+ * longer ones, but a span of kilobytes is not a word. */
+const MAX_ENCODED_WORD = 4096;
+
+/**
+ * Finds "?=" at or after `from`, remembering the last answer: the first
+ * "?=" after a position is also the first after any later position before
+ * it, so scanning a value with many "=?" stays linear.
+ */
+class TerminatorFinder {
+  private from = -1;
+  private found = -1;
+  constructor(private readonly s: string) {}
+  next(from: number): number {
+    if (this.from !== -1 && from >= this.from && (this.found === -1 || from <= this.found)) return this.found;
+    this.from = from;
+    this.found = this.s.indexOf('?=', from);
+    return this.found;
+  }
+}
+
+function isWs(c: string | undefined): boolean {
+  return c === ' ' || c === '\t' || c === '\r' || c === '\n';
+}
+
+function parseEncodedWord(s: string, at: number, terminators: TerminatorFinder): EncodedWord | null {
+  // at points to "=?"; the next "?" is at most the one of the next "=?"
   const q1 = s.indexOf('?', at + 2);
   if (q1 === -1 || q1 - at > 80) return null;
   const charset = s.slice(at + 2, q1);
@@ -48,10 +73,11 @@ function parseEncodedWord(s: string, at: number): EncodedWord | null {
   const enc = s[q1 + 1];
   if (s[q1 + 2] !== '?' || !enc) return null;
   const textStart = q1 + 3;
-  const q2 = s.indexOf('?=', textStart);
-  if (q2 === -1) return null;
+  const q2 = terminators.next(textStart);
+  if (q2 === -1 || q2 - at > MAX_ENCODED_WORD) return null;
+  // whitespace at either end means this is not one word (e.g. "=?a?q? x ?=")
+  if (q2 > textStart && (isWs(s[textStart]) || isWs(s[q2 - 1]))) return null;
   const text = s.slice(textStart, q2);
-  if (/[\s]/.test(text) && text.trim().length !== text.length) return null;
   let bytes: Buffer;
   if (enc === 'B' || enc === 'b') bytes = Buffer.from(text.replace(/\s+/g, ''), 'base64');
   else if (enc === 'Q' || enc === 'q') bytes = decodeQ(text);
@@ -82,10 +108,11 @@ export function decodeEncodedWords(input: string): string {
     }
   };
   let lastWasWord = false;
+  const terminators = new TerminatorFinder(s);
   while (pos < s.length) {
     const at = s.indexOf('=?', pos);
     if (at === -1) break;
-    const w = parseEncodedWord(s, at);
+    const w = parseEncodedWord(s, at, terminators);
     if (!w) {
       flush();
       out += s.slice(pos, at + 2);
