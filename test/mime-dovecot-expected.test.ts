@@ -3,7 +3,8 @@
  * responses Dovecot gives for the messages in their mbox files. For every
  * expected "* n FETCH (...)" line we compute the same items from our parser
  * (ENVELOPE, BODY, BODYSTRUCTURE strings; BODY[section] bytes through
- * resolveSection + filterHeaderFields) and compare. imaptest rules kept:
+ * resolveSection + filterHeaderFields; BINARY[section] bytes and sizes
+ * through decodePartBody) and compare. imaptest rules kept:
  * atoms and quoted strings compare case-insensitively, literals byte for
  * byte ({{{ ... }}} with LF meaning CRLF; "~{{{" takes the script's bytes
  * as they are, CRs included), "$var" binds on first use
@@ -12,7 +13,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { filterHeaderFields, normalizeLineEndings, parseMessage, resolveSection } from '../src/common/mime/index.js';
+import { decodePartBody, filterHeaderFields, findPart, normalizeLineEndings, parseMessage, resolveSection } from '../src/common/mime/index.js';
 import type { ParsedMessage, SectionKind } from '../src/common/mime/index.js';
 
 const BASE = '/work/shared/corpus/fixtures/dovecot-imaptest';
@@ -24,6 +25,9 @@ const SCRIPTS = [
   'fetch-body-message-rfc822',
   'fetch-body-message-rfc822-mime',
   'fetch-body-message-rfc822-x2',
+  'fetch-binary-mime',
+  'fetch-binary-mime-base64',
+  'fetch-binary-mime-qp',
 ];
 
 type Tok =
@@ -181,6 +185,21 @@ function computeItem(name: string, msg: Buffer, parsed: ParsedMessage, command: 
   if (upper === 'BODY') return tok(parsed.body);
   if (upper === 'BODYSTRUCTURE') return tok(parsed.bodyStructure);
   if (upper === 'RFC822.SIZE') return { t: 'atom', v: String(parsed.size) };
+  // BINARY[section] (RFC 3516): the part's body with its transfer encoding undone
+  const bin = /^BINARY(\.SIZE)?\[([\d.]*)\](?:<(\d+)>)?$/i.exec(name);
+  if (bin) {
+    const path = bin[2] ? bin[2].split('.').map(Number) : [];
+    const part = path.length === 0 ? null : findPart(parsed.root, path);
+    let data = path.length === 0 ? msg : part ? decodePartBody(msg, part) : Buffer.alloc(0);
+    if (bin[1]) return { t: 'atom', v: String(data.length) };
+    if (bin[3] !== undefined) {
+      const origin = parseInt(bin[3], 10);
+      const pm = new RegExp(`binary\\.peek\\[${bin[2]!.replace(/\./g, '\\.')}\\]<${origin}\\.(\\d+)>`, 'i').exec(command);
+      const len = pm ? parseInt(pm[1]!, 10) : data.length;
+      data = data.subarray(Math.min(origin, data.length), Math.min(origin + len, data.length));
+    }
+    return { t: 'lit', v: data, loose: false };
+  }
   let section: Section | null = null;
   let origin = -1;
   if (upper === 'RFC822') section = { part: [], kind: '', fields: [] };
