@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import forge from 'node-forge';
 import { SMTPServer } from 'smtp-server';
 import { generate } from 'otplib';
-import { managementApiPlugin } from '../src/management/api/plugin.js';
+import { buildManagementApiApp } from '../src/management/api/build-app.js';
 import { openManagementServer, type ManagementServerParts } from '../src/management/management-server.js';
 import { ManagementApiClient } from '../src/management/client/api-client.js';
 import type { AuthenticatedAdmin } from '../src/management/admins.js';
@@ -50,8 +50,7 @@ describe('system administrators and system SMTP through the Management API', () 
     adminPassword = parts.initialAdministrator?.generatedPassword ?? '';
     const tlsMaterial = selfSignedCertificate();
     ca = tlsMaterial.cert;
-    app = Fastify({ https: { key: tlsMaterial.key, cert: tlsMaterial.cert }, logger: false });
-    await app.register(managementApiPlugin<AuthenticatedAdmin>, parts.apiOptions);
+    app = await buildManagementApiApp<AuthenticatedAdmin>({ tls: tlsMaterial, api: parts.apiOptions });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as { port: number }).port;
 
@@ -192,6 +191,19 @@ describe('system administrators and system SMTP through the Management API', () 
     const answer = await client.call('TestSystemSmtpConfiguration');
     expect(answer.statusCode).toBe('failed');
     expect(answer.error?.message).toMatch(/^Sending the test message through 127\.0\.0\.1:\d+ failed: .*STARTTLS/i);
+  });
+
+  it('answers GetEnvironmentInfo and GetServiceStatus from the Management Server itself', async () => {
+    const client = api('admin', adminPassword);
+    const environment = await client.call('GetEnvironmentInfo');
+    expect(environment.result).toMatchObject({ version: '0.1.0-test', userName: 'admin', systemProperties: { processors: expect.any(Array) } });
+    const status = await client.call('GetServiceStatus');
+    expect(status.result).toMatchObject({ managementServer: { status: 'running', version: '0.1.0-test' }, instanceHosts: [], clientAccessServers: [] });
+  });
+
+  it('answers paths outside the API with a plain 404', async () => {
+    const answer = await api('admin', adminPassword).post('/api/other', '');
+    expect(answer.status).toBe(404);
   });
 
   it('answers functions the Management Server cannot run yet with a clear failure', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import forge from 'node-forge';
+import { pino } from 'pino';
 import { managementApiPlugin } from '../src/management/api/plugin.js';
 import { fn, num, str, LONG_RUNNING, type FunctionDeclaration } from '../src/management/api/metadata.js';
 import { ManagementApiClient, encodeArgs, parseJsonBody } from '../src/management/client/api-client.js';
@@ -36,16 +37,19 @@ describe('Management API over HTTPS', () => {
   let port: number;
   let ca: string;
   const calls: { name: string; args: Record<string, unknown> }[] = [];
+  const logLines: string[] = [];
   const client = (user = 'admin', password = 'right-password') => new ManagementApiClient({ host: '127.0.0.1', port, user, password, ca });
 
   beforeAll(async () => {
     const tlsMaterial = selfSignedCertificate();
     ca = tlsMaterial.cert;
-    app = Fastify({ https: { key: tlsMaterial.key, cert: tlsMaterial.cert }, logger: false });
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
+    app = Fastify({ https: { key: tlsMaterial.key, cert: tlsMaterial.cert }, loggerInstance: logger }) as unknown as FastifyInstance;
     await app.register(managementApiPlugin<TestAdmin>, {
       extraFunctions: [SLOW_COUNT, WAIT_FOR_CANCEL, THROW_BUG],
       backoff: { baseDelayMs: 100, maxDelayMs: 400 },
-      authenticate: async (user, password) => (user === 'admin' && password === 'right-password' ? { userName: user } : user === 'other' && password === 'pw' ? { userName: user } : null),
+      authenticate: async (user, password) =>
+        (user === 'admin' && password === 'right-password') || (user === 'other' && password === 'pw') || (user === 'third' && password === 'pw') ? { userName: user } : null,
       invoke: async (declaration, args, context) => {
         calls.push({ name: declaration.name, args });
         switch (declaration.name) {
@@ -255,5 +259,36 @@ describe('Management API over HTTPS', () => {
     expect(ok.status).toBe(200);
     expect(await timeFailure()).toBeLessThan(100);
     await client('other', 'pw').post('/api/invoke/Ping', '');
+  });
+
+  it('slows down repeated failures from one address across different user names', async () => {
+    const attempt = async (user: string) => {
+      const started = Date.now();
+      expect((await new ManagementApiClient({ host: '127.0.0.1', port, user, password: 'bad', ca }).post('/api/invoke/Ping', '')).status).toBe(401);
+      return Date.now() - started;
+    };
+    await attempt('spray-1');
+    await attempt('spray-2');
+    expect(await attempt('spray-3')).toBeGreaterThanOrEqual(190);
+    // A success from the address clears its count.
+    expect((await client('third', 'pw').post('/api/invoke/Ping', '')).status).toBe(200);
+  });
+
+  it('logs failed logins with address and user name, never the password', async () => {
+    logLines.length = 0;
+    await client('admin', 'hunter2-not-logged').post('/api/invoke/Ping', '');
+    await client('admin', 'right-password').post('/api/invoke/Ping', '');
+    const failures = logLines.filter((line) => line.includes('authentication failed'));
+    expect(failures).toHaveLength(1);
+    expect(JSON.parse(failures[0]!)).toMatchObject({ user: 'admin', remote: '127.0.0.1', failures: 1 });
+    expect(logLines.join('\n')).not.toContain('hunter2-not-logged');
+  });
+
+  it('logs the detail of a bug under the reference it answered with', async () => {
+    logLines.length = 0;
+    const bug = await client().call('TestThrowBug');
+    const reference = /reference ([0-9a-f]{8})/.exec(bug.error?.message ?? '')?.[1];
+    const logged = logLines.map((line) => JSON.parse(line) as { reference?: string; err?: { message?: string } }).find((entry) => entry.reference === reference);
+    expect(logged?.err?.message).toContain('internal detail');
   });
 });

@@ -251,7 +251,11 @@ export class AdminService {
     const isMfaEnabled = record.mfa.status !== 'disabled';
     const isApiPassword = record.apiPasswordHash !== null && (await verifyPassword(password, record.apiPasswordHash));
     const isAccepted = isApiPassword || (!isMfaEnabled && (await verifyPassword(password, record.passwordHash)));
-    if (!isAccepted) return null;
+    if (!isAccepted) {
+      // Same cost whether or not an API password exists: timing must not reveal the MFA state.
+      if (record.apiPasswordHash === null && isMfaEnabled) await spendVerificationTime(password);
+      return null;
+    }
     const admin = { userName: record.userName };
     this.#verified.set(cacheKey, admin);
     return admin;

@@ -9,6 +9,7 @@
  */
 import type { JsonShapeName } from './functions/declare.js';
 import { describeInstanceIdProblem } from '../instance-ids.js';
+import { SMTP_PROTOCOLS, START_MODES } from '../db/schema.js';
 
 type FieldType = 'string' | 'integer' | 'bool' | 'stringArray' | ObjectShape;
 
@@ -27,9 +28,6 @@ interface ObjectShape {
   readonly fields: Readonly<Record<string, FieldSpec>>;
   readonly allowsExtraFields: boolean;
 }
-
-export const START_MODES = ['automatic', 'manual', 'disabled'] as const;
-export const SMTP_PROTOCOLS = ['SMTP', 'SMTP-TLS', 'SMTPS'] as const;
 
 const checkInstanceId = (value: string) => describeInstanceIdProblem(value);
 /** An empty alias means "no alias". */
