@@ -335,6 +335,18 @@ describe('IMAP command parser', () => {
     expect(events[0]).toMatchObject({ kind: 'command', args: [{}, { type: 'literal', isBinary: true, size: 3 }] });
   });
 
+  it('fails closed instead of throwing if its own code breaks', () => {
+    const parser = new CommandParser();
+    (parser as unknown as { stepLine: () => never }).stepLine = () => {
+      throw new TypeError('simulated bug');
+    };
+    parser.push(Buffer.from('a NOOP\r\n'));
+    expect(parser.next()).toEqual({ kind: 'error', tag: null, code: 'SYNTAX', message: 'Internal parser error', fatal: true });
+    parser.push(Buffer.from('b NOOP\r\n'));
+    expect(parser.next()).toEqual({ kind: 'need-more' });
+    expect(parser.unreadBytes).toBe(0);
+  });
+
   it('never throws on random binary garbage', () => {
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);

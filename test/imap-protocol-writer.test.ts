@@ -3,7 +3,7 @@ import { createServer, connect, type Socket, type Server } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OutputStallError, ResponseWriter, type LiteralSizeMismatch } from '../src/cas/imap/protocol/writer.js';
-import { badCharset } from '../src/cas/imap/protocol/errors.js';
+import { badCharset, serverBug } from '../src/cas/imap/protocol/errors.js';
 import { literal } from '../src/cas/imap/protocol/quote.js';
 
 interface SocketPair {
@@ -75,13 +75,15 @@ describe('IMAP response writer', () => {
     await writer.continuation();
     await writer.taggedError('a3', badCharset('KOI8-R'));
     await writer.taggedError(null, badCharset('X'));
+    await writer.taggedError('a4', serverBug('2026-11-26T13:00:00Z c17'));
     const expected =
       '* OK [CAPABILITY IMAP4rev1] Coffer ready\r\n' +
       'a1 NO [NOPERM] The archive is read-only\r\n' +
       'a2 OK line  break\r\n' +
       '+ Ready\r\n' +
       'a3 NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset KOI8-R\r\n' +
-      '* NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset X\r\n';
+      '* NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset X\r\n' +
+      'a4 NO [SERVERBUG] Internal error occurred. Refer to server log for more information. [2026-11-26T13:00:00Z c17]\r\n';
     expect((await readExactly(clientSide, expected.length)).toString()).toBe(expected);
   });
 

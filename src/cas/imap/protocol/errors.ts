@@ -18,6 +18,7 @@ export type ProtocolErrorCode =
   | 'BAD_CHARSET' // SEARCH CHARSET not supported: NO [BADCHARSET]
   | 'UNSUPPORTED' // valid syntax Coffer does not implement: BAD
   | 'INVALID_MAILBOX_NAME' // bad modified UTF-7: BAD
+  | 'SERVER_BUG' // an internal failure, answered NO [SERVERBUG] without detail
   | 'NO'; // a NO outcome with a response code, e.g. NOPERM, NONEXISTENT
 
 /** Tagged status an error is answered with. */
@@ -67,6 +68,19 @@ export function badCharset(charset: string): ProtocolError {
 /** A NO with a response code, e.g. `noWithCode('NOPERM', 'The archive is read-only')`. */
 export function noWithCode(name: ResponseCodeName, message: string, args?: string): ProtocolError {
   return new ProtocolError('NO', 'NO', message, args === undefined ? { name } : { name, args });
+}
+
+/**
+ * The answer to an unexpected internal failure: `NO [SERVERBUG]` with a reference the operator can
+ * find in the log, never the internal message (house rule 8).
+ */
+export function serverBug(reference: string): ProtocolError {
+  return new ProtocolError(
+    'SERVER_BUG',
+    'NO',
+    `Internal error occurred. Refer to server log for more information. [${printable(reference)}]`,
+    { name: 'SERVERBUG' },
+  );
 }
 
 /** Shortens client text and strips anything unsafe before it is echoed in a response text. */

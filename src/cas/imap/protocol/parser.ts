@@ -10,6 +10,7 @@
  */
 
 import { ByteQueue } from './byte-queue.js';
+import { LINE_TAIL_BYTES, LineAssembler } from './line-assembler.js';
 import { DEFAULT_PARSER_LIMITS, MAX_TAG_BYTES, type ParserLimits } from './limits.js';
 import type { NeedMoreEvent, ParserErrorCode, ParserErrorEvent, ParserEvent } from './parser-events.js';
 import { ArgumentTokenizer, findTrailingLiteral, type LiteralToken } from './tokens.js';
@@ -47,8 +48,6 @@ interface LiteralInProgress {
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
-/** Bytes of a skipped line kept to spot a trailing `{n+}`; 16 digits plus `~{+}` fit. */
-const SKIP_TAIL_BYTES = 24;
 const NEED_MORE: NeedMoreEvent = Object.freeze({ kind: 'need-more' });
 
 /** tag = 1*<any ASTRING-CHAR except "+"> (RFC 3501 §9). */
@@ -66,14 +65,11 @@ export class CommandParser {
   private readonly input = new ByteQueue();
 
   private mode: Mode = 'line';
-  private linePieces: Buffer[] = [];
-  private lineLength = 0;
+  private readonly lines = new LineAssembler();
   private command: CommandInProgress | null = null;
   private literal: LiteralInProgress | null = null;
   private skipRemaining = 0;
   private skipTail: Buffer = Buffer.alloc(0);
-  /** The end of an over-long line whose middle was never copied (see `keepHeadAndTail`). */
-  private overflowTail: Buffer | null = null;
 
   constructor(options: CommandParserOptions = {}) {
     this.limits = { ...DEFAULT_PARSER_LIMITS, ...options.limits };
@@ -93,12 +89,12 @@ export class CommandParser {
   /** Bytes held for the command being read (partial line, completed segments' literals). */
   get retainedBytes(): number {
     // A literal being read is counted in `literalBytes` from the moment its buffer is allocated.
-    return this.lineLength + (this.command?.literalBytes ?? 0);
+    return this.lines.length + (this.command?.literalBytes ?? 0);
   }
 
   /** True between commands: nothing of a command has been read yet. */
   get isIdle(): boolean {
-    return this.mode === 'line' && this.command === null && this.lineLength === 0;
+    return this.mode === 'line' && this.command === null && this.lines.length === 0;
   }
 
   /**
@@ -127,6 +123,18 @@ export class CommandParser {
 
   /** Returns the next event, or `need-more` when the queued input holds no complete one. */
   next(): ParserEvent {
+    try {
+      return this.step();
+    } catch {
+      // Error boundary: a parser bug must not reach the socket handler. The stream position is
+      // unknown after it, so fail closed: the connection answers and disconnects.
+      this.mode = 'failed';
+      this.discardInput();
+      return { kind: 'error', tag: null, code: 'SYNTAX', message: 'Internal parser error', fatal: true };
+    }
+  }
+
+  private step(): ParserEvent {
     for (;;) {
       switch (this.mode) {
         case 'line':
@@ -166,101 +174,29 @@ export class CommandParser {
 
   private stepLine(): ParserEvent | null {
     const isRaw = this.mode === 'raw-line';
-    const limit = this.limits.maxLineBytes - (this.command?.lineBytes ?? 0);
-    while (this.input.length > 0) {
-      const chunk = this.input.peek();
-      const lf = chunk.indexOf(LF);
-      const pieceEnd = lf === -1 ? chunk.length : lf;
-      // One byte of slack: the line may end in a CR that does not count.
-      if (this.lineLength + pieceEnd > limit + 1) {
-        this.keepHeadAndTail(chunk.subarray(0, pieceEnd));
-        this.input.consume(lf === -1 ? chunk.length : lf + 1);
-        return this.overLongLine(isRaw, lf !== -1);
-      }
-      if (lf === -1) {
-        this.addLinePiece(chunk);
-        this.input.consume(chunk.length);
-        continue;
-      }
-      this.addLinePiece(chunk.subarray(0, lf));
-      this.input.consume(lf + 1);
-      let line = this.linePieces.length === 1 ? this.linePieces[0]! : Buffer.concat(this.linePieces, this.lineLength);
-      if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
-      if (line.length > limit) return this.overLongLine(isRaw, true);
-      const consumed = this.lineLength + 1;
-      this.linePieces = [];
-      this.lineLength = 0;
-      if (isRaw) {
-        this.mode = 'line';
-        return { kind: 'raw-line', line };
-      }
-      return this.onLine(line, consumed);
+    const result = this.lines.read(this.input, this.limits.maxLineBytes - (this.command?.lineBytes ?? 0));
+    if (result === null) return NEED_MORE;
+    if (result.kind === 'over-long') {
+      const tag = this.command?.tag ?? (isRaw ? null : this.readTag(result.head));
+      this.command = null;
+      this.literal = null;
+      const event = this.error(tag, 'LINE_TOO_LONG', `Command line longer than ${this.limits.maxLineBytes} bytes`);
+      if (result.isLineComplete) return this.afterSkippedLine(result.tail, event);
+      this.skipTail = result.tail;
+      this.mode = 'skip-line';
+      return event;
     }
-    return NEED_MORE;
+    if (isRaw) {
+      this.mode = 'line';
+      return { kind: 'raw-line', line: result.line };
+    }
+    return this.onLine(result.line, result.consumedBytes);
   }
 
-  private addLinePiece(piece: Buffer): void {
-    if (piece.length === 0) return;
-    // A copy, so a few bytes kept from each received chunk cannot pin the whole chunk in memory.
-    this.linePieces.push(Buffer.from(piece));
-    this.lineLength += piece.length;
-  }
-
-  /**
-   * Keeps only what an over-long line's error needs from its last piece: the first bytes (for
-   * the tag) and the last ones (for a trailing `{n+}`), not a copy of the whole piece.
-   */
-  private keepHeadAndTail(piece: Buffer): void {
-    if (piece.length <= 4 * (MAX_TAG_BYTES + SKIP_TAIL_BYTES)) {
-      this.addLinePiece(piece);
-      return;
-    }
-    const headWanted = Math.max(0, MAX_TAG_BYTES + 1 - this.lineLength);
-    this.addLinePiece(piece.subarray(0, headWanted));
-    this.overflowTail = Buffer.from(piece.subarray(piece.length - SKIP_TAIL_BYTES - 1));
-  }
-
-  private overLongLine(isRaw: boolean, isLineComplete: boolean): ParserEvent {
-    const tag = this.command?.tag ?? (isRaw ? null : this.readTagFromHead());
-    let tail = this.overflowTail ?? this.tailOfPieces();
-    if (tail.length > 0 && tail[tail.length - 1] === CR) tail = tail.subarray(0, tail.length - 1);
-    this.overflowTail = null;
-    this.linePieces = [];
-    this.lineLength = 0;
-    this.command = null;
-    this.literal = null;
-    const event = this.error(tag, 'LINE_TOO_LONG', `Command line longer than ${this.limits.maxLineBytes} bytes`);
-    if (isLineComplete) {
-      return this.afterSkippedLine(tail, event);
-    }
-    this.skipTail = tail;
-    this.mode = 'skip-line';
-    return event;
-  }
-
-  private readTagFromHead(): string | null {
-    const head: Buffer[] = [];
-    let length = 0;
-    for (const piece of this.linePieces) {
-      head.push(piece);
-      length += piece.length;
-      if (length > MAX_TAG_BYTES) break;
-    }
-    const bytes = Buffer.concat(head, Math.min(length, MAX_TAG_BYTES + 1));
-    const space = bytes.indexOf(SP);
-    return space === -1 ? null : this.validTag(bytes, space);
-  }
-
-  private tailOfPieces(): Buffer {
-    const parts: Buffer[] = [];
-    let length = 0;
-    for (let k = this.linePieces.length - 1; k >= 0 && length < SKIP_TAIL_BYTES; k--) {
-      parts.unshift(this.linePieces[k]!);
-      length += this.linePieces[k]!.length;
-    }
-    let tail = Buffer.concat(parts, length);
-    if (tail.length > 0 && tail[tail.length - 1] === CR) tail = tail.subarray(0, tail.length - 1);
-    return tail.subarray(Math.max(0, tail.length - SKIP_TAIL_BYTES));
+  /** The tag at the start of `head`, if it is valid and followed by a space. */
+  private readTag(head: Buffer): string | null {
+    const space = head.indexOf(SP);
+    return space === -1 ? null : this.validTag(head, space);
   }
 
   private validTag(bytes: Buffer, end: number): string | null {
@@ -393,9 +329,9 @@ export class CommandParser {
       const chunk = this.input.peek();
       const lf = chunk.indexOf(LF);
       const end = lf === -1 ? chunk.length : lf;
-      const piece = chunk.subarray(Math.max(0, end - SKIP_TAIL_BYTES), end);
+      const piece = chunk.subarray(Math.max(0, end - LINE_TAIL_BYTES), end);
       const joined = Buffer.concat([this.skipTail, piece]);
-      this.skipTail = joined.subarray(Math.max(0, joined.length - SKIP_TAIL_BYTES - 1));
+      this.skipTail = joined.subarray(Math.max(0, joined.length - LINE_TAIL_BYTES - 1));
       if (lf === -1) {
         this.input.consume(chunk.length);
         continue;
@@ -418,7 +354,7 @@ export class CommandParser {
   private afterSkippedLine(line: Buffer, event: null): ParserErrorEvent | null;
   private afterSkippedLine(line: Buffer, event: ParserErrorEvent | null): ParserErrorEvent | null {
     this.mode = 'line';
-    const trailing = findTrailingLiteral(line.subarray(Math.max(0, line.length - SKIP_TAIL_BYTES)));
+    const trailing = findTrailingLiteral(line.subarray(Math.max(0, line.length - LINE_TAIL_BYTES)));
     if (trailing === null || trailing.isSync) return event;
     if (!Number.isFinite(trailing.size)) {
       this.mode = 'failed';
@@ -439,8 +375,7 @@ export class CommandParser {
 
   private discardInput(): void {
     this.input.clear();
-    this.linePieces = [];
-    this.lineLength = 0;
+    this.lines.clear();
     this.command = null;
     this.literal = null;
   }
