@@ -140,6 +140,7 @@ describe('system administrators and system SMTP through the Management API', () 
     const code = await generate({ secret: enrolment.secret });
     expect(await parts.admins.verifyMfaCode('mfa-user', code)).toBe(true);
     expect(parts.admins.get('mfa-user')?.mfaStatus).toBe('active');
+    expect(await parts.admins.verifyMfaCode('mfa-user', code)).toBe(false); // a code is good once
     expect(await parts.admins.authenticateConsole('mfa-user', 'mfa-password-1')).toEqual({ step: 'code', admin: { userName: 'mfa-user' } });
 
     const apiPassword = await parts.admins.generateApiPassword('mfa-user');

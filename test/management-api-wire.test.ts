@@ -274,6 +274,15 @@ describe('Management API over HTTPS', () => {
     expect((await client('third', 'pw').post('/api/invoke/Ping', '')).status).toBe(200);
   });
 
+  it('does not let parallel guesses dodge the growing delay', async () => {
+    const guess = () => new ManagementApiClient({ host: '127.0.0.1', port, user: 'parallel', password: 'bad', ca }).post('/api/invoke/Ping', '');
+    await guess();
+    const started = Date.now();
+    const durations = await Promise.all(Array.from({ length: 4 }, async () => (await guess(), Date.now() - started)));
+    expect(Math.max(...durations)).toBeGreaterThanOrEqual(390);
+    expect((await client('third', 'pw').post('/api/invoke/Ping', '')).status).toBe(200);
+  });
+
   it('logs failed logins with address and user name, never the password', async () => {
     logLines.length = 0;
     await client('admin', 'hunter2-not-logged').post('/api/invoke/Ping', '');

@@ -17,7 +17,7 @@ import type { ManagementDb } from './db/management-db.js';
 import { writeFileAtomic } from './db/atomic-file.js';
 import type { ManagementDatabase, MfaStatus, SystemAdministratorRecord } from './db/schema.js';
 import { describePasswordProblem, generatePassword, hashPassword, spendVerificationTime, verifyPassword } from './security/password-hash.js';
-import { createTotpSecret, isValidTotpCode, totpUri } from './security/totp.js';
+import { createTotpSecret, matchTotpCode, totpUri } from './security/totp.js';
 
 export const INITIAL_ADMIN_USER_NAME = 'admin';
 export const INITIAL_ADMIN_PASSWORD_ENV = 'COFFER_ADMIN_PASSWORD';
@@ -90,6 +90,8 @@ function assertPassword(password: string, what = 'The password'): void {
 
 export class AdminService {
   readonly #verified = new LRUCache<string, AuthenticatedAdmin>({ max: 1000, ttl: VERIFIED_CACHE_TTL_MS });
+  /** Last accepted TOTP time step per administrator (in memory: a restart forgets, codes live 30 s). */
+  readonly #lastTimeStep = new Map<string, number>();
 
   constructor(private readonly db: ManagementDb) {}
 
@@ -194,13 +196,16 @@ export class AdminService {
 
   /**
    * Checks a TOTP code; the first valid code of a pending enrolment makes MFA active.
-   * false when the code is wrong or MFA is disabled.
+   * false when the code is wrong, was already used, or MFA is disabled.
    */
   async verifyMfaCode(userName: string, code: string): Promise<boolean> {
     const record = findIn(this.db.read().systemAdministrators, userName);
     if (!record || record.mfa.status === 'disabled' || record.mfa.secret === null) return false;
     const secret = record.mfa.secret;
-    if (!(await isValidTotpCode(secret, code))) return false;
+    const key = record.userName.toLowerCase();
+    const timeStep = await matchTotpCode(secret, code, this.#lastTimeStep.get(key));
+    if (timeStep === null) return false;
+    this.#lastTimeStep.set(key, timeStep);
     if (record.mfa.status === 'pending') {
       await this.db.update((draft) => {
         const current = mustFind(draft, userName);
@@ -283,6 +288,7 @@ export class AdminService {
   }
 
   #newSecret(record: SystemAdministratorRecord): MfaEnrolment {
+    this.#lastTimeStep.delete(record.userName.toLowerCase());
     const secret = createTotpSecret();
     record.mfa = { status: 'pending', secret };
     return { secret, otpauthUri: totpUri(record.userName, secret) };

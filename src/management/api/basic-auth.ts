@@ -58,6 +58,8 @@ export class FailureTracker {
   readonly #options: Required<BackoffOptions>;
   readonly #byAddress: LRUCache<string, number>;
   readonly #byUser: LRUCache<string, number>;
+  /** Attempts in progress per `a:<address>` / `u:<user>`; bounded by open connections. */
+  readonly #waiting = new Map<string, number>();
 
   constructor(options: BackoffOptions = {}) {
     this.#options = { ...BACKOFF_DEFAULTS, ...options };
@@ -70,11 +72,29 @@ export class FailureTracker {
     return Math.max(this.#byAddress.get(address) ?? 0, this.#byUser.get(userKey(user)) ?? 0);
   }
 
+  /**
+   * How long the next attempt waits. Attempts already waiting for the same address or user count
+   * as failures-to-be, so firing many guesses in parallel does not dodge the growing delay.
+   */
   delayMsFor(address: string, user: string): number {
     const failures = this.failuresFor(address, user);
     if (failures === 0) return 0;
-    const exponent = Math.min(failures - 1, 30);
+    const waiting = Math.max(this.#waiting.get(`a:${address}`) ?? 0, this.#waiting.get(`u:${userKey(user)}`) ?? 0);
+    const exponent = Math.min(failures - 1 + waiting, 30);
     return Math.min(this.#options.baseDelayMs * 2 ** exponent, this.#options.maxDelayMs);
+  }
+
+  /** Marks an attempt as in progress until the returned function is called. */
+  beginAttempt(address: string, user: string): () => void {
+    const keys = [`a:${address}`, `u:${userKey(user)}`];
+    for (const key of keys) this.#waiting.set(key, (this.#waiting.get(key) ?? 0) + 1);
+    return () => {
+      for (const key of keys) {
+        const count = (this.#waiting.get(key) ?? 1) - 1;
+        if (count <= 0) this.#waiting.delete(key);
+        else this.#waiting.set(key, count);
+      }
+    };
   }
 
   recordFailure(address: string, user: string): number {
@@ -126,14 +146,17 @@ export function createBasicAuthHook<A>(options: BasicAuthOptions<A>, remember: (
       return reply;
     }
     const delayMs = tracker.delayMsFor(remote, credentials.user);
-    if (delayMs > 0) await sleep(delayMs);
+    const endAttempt = tracker.beginAttempt(remote, credentials.user);
     let admin: A | null;
     try {
+      if (delayMs > 0) await sleep(delayMs);
       admin = await options.authenticate(credentials.user, credentials.password, remote);
     } catch (error) {
       // A broken credential store must not look like a wrong password, nor leak its details.
       request.log.error({ err: error, remote, user: credentials.user }, 'management API: authenticate threw');
       admin = null;
+    } finally {
+      endAttempt();
     }
     if (admin === null) {
       const failures = tracker.recordFailure(remote, credentials.user);

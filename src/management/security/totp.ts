@@ -16,13 +16,17 @@ export function totpUri(userName: string, secret: string): string {
   return generateURI({ issuer: TOTP_ISSUER, label: userName, secret });
 }
 
-export async function isValidTotpCode(secret: string, code: string): Promise<boolean> {
+/**
+ * The RFC 6238 time step a valid code belongs to, or null. Codes of `afterTimeStep` or earlier
+ * are refused, so a code seen once (shoulder-surfed, logged by a proxy) cannot be replayed.
+ */
+export async function matchTotpCode(secret: string, code: string, afterTimeStep?: number): Promise<number | null> {
   const token = code.replace(/\s+/g, '');
-  if (!/^\d{6}$/.test(token)) return false;
+  if (!/^\d{6}$/.test(token)) return null;
   try {
-    const result = await verify({ secret, token, epochTolerance: DRIFT_TOLERANCE_SECONDS });
-    return result.valid;
+    const result = await verify({ secret, token, epochTolerance: DRIFT_TOLERANCE_SECONDS, ...(afterTimeStep === undefined ? {} : { afterTimeStep }) });
+    return result.valid && 'timeStep' in result ? result.timeStep : null;
   } catch {
-    return false;
+    return null;
   }
 }
