@@ -5,6 +5,7 @@
  * quoted-printable soft breaks, HTML), sections, and broken input that an
  * archive must still take.
  */
+import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import {
   decodeHeaderValue,
@@ -180,6 +181,29 @@ describe('body decoding and text', () => {
     expect(p.text).toContain('\u041f\u0440\u0438\u0432\u0435\u0442');
   });
 
+  it('decodes mostly-valid declared UTF-8 as UTF-8 and mislabelled Latin-1 as windows-1252', () => {
+    const mostly = parseMessage(Buffer.concat([Buffer.from('MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'), Buffer.from('y\u00f6t\u00e4 ', 'utf8'), Buffer.from([0xff])]));
+    expect(mostly.text).toBe('y\u00f6t\u00e4 \ufffd');
+    const latin = parse('MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nFr\u00f6sche \u0080\n');
+    expect(latin.text).toBe('Fr\u00f6sche \u20ac\n');
+  });
+
+  it('decodes legacy charsets and their aliases from the wild', () => {
+    const cases: Array<[string, string, string]> = [
+      ['ks_c_5601-1987', 'cp949', '\ud55c\uad6d\uc5b4'],
+      ['big5', 'big5', '\u4e2d\u6587'],
+      ['gb2312', 'gbk', '\u4e2d\u6587'],
+      ['windows-1251', 'windows-1251', '\u041f\u0440\u0438\u0432\u0435\u0442'],
+      ['iso-8859-15', 'iso-8859-15', '\u20ac 5'],
+      ['x-unknown', 'utf-8', 'gr\u00fc\u00df'],
+      ['bogus-charset', 'latin1', 'gr\u00fc\u00df'],
+    ];
+    for (const [label, encoding, text] of cases) {
+      const msg = Buffer.concat([Buffer.from(`MIME-Version: 1.0\r\nContent-Type: text/plain; charset="${label}"\r\n\r\n`), iconv.encode(text, encoding)]);
+      expect(parseMessage(msg).text, label).toBe(text);
+    }
+  });
+
   it('honours quoted-printable soft line breaks and drops transport whitespace', () => {
     const msg = crlf('MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nHello=\n World =3D =C3=A9   \nnext=20\n');
     const p = parseMessage(msg);
@@ -284,6 +308,12 @@ describe('untrusted input never breaks the parser', () => {
     expect(p.root.children.map((c) => c.partId)).toEqual(['1', '2']);
     expect(findPart(p.root, '1').children).toHaveLength(1);
     expect(p.text).toContain('second');
+  });
+
+  it('accepts a boundary that itself ends in "--" (RFC 2046 example)', () => {
+    const p = parse('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="---- main boundary ----"\n\n------ main boundary ----\n\nintro\n------ main boundary ----\n\nsecond\n------ main boundary ------\n');
+    expect(p.root.children.map((c) => c.partId)).toEqual(['1', '2']);
+    expect(p.problems).toEqual([]);
   });
 
   it('closes parts whose boundary never comes and keeps the epilogue out', () => {

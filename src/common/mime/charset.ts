@@ -1,7 +1,8 @@
 /**
- * Charset conversion to JS strings. Node's TextDecoder (WHATWG Encoding
- * Standard, full ICU) covers most labels; iconv-lite covers the rest (UTF-7,
- * some legacy code pages). Labels seen in real mail that neither knows are
+ * Charset conversion to JS strings. iconv-lite first (its single-byte tables
+ * are exact: Node's TextDecoder decodes windows-1252 as ISO-8859-1, losing
+ * "€" and friends), Node's TextDecoder (ICU) for what iconv-lite lacks, such
+ * as ISO-2022-JP. Labels seen in real mail that neither knows are
  * mapped first. Unknown or bogus labels fall back to UTF-8 when the bytes are
  * valid UTF-8, else windows-1252 — what mail clients do in practice.
  */
@@ -10,8 +11,8 @@ import iconv from 'iconv-lite';
 
 /** Aliases from the wild → a label TextDecoder / iconv-lite understands. */
 const ALIASES: Record<string, string> = {
-  'ks_c_5601-1987': 'euc-kr', // Outlook's name for Korean (really cp949)
-  'ks_c_5601': 'euc-kr',
+  'ks_c_5601-1987': 'cp949', // Outlook's name for Korean; cp949 is the superset it sends
+  'ks_c_5601': 'cp949',
   'x-unknown': '',
   'unknown-8bit': '',
   'x-user-defined': '',
@@ -55,6 +56,19 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
   return isUtf8(bytes);
 }
 
+/** Any well-formed 2..4-byte UTF-8 sequence in the bytes? */
+function hasUtf8Sequence(buf: Buffer): boolean {
+  for (let i = 0; i + 1 < buf.length; i++) {
+    const b = buf[i]!;
+    if (b < 0xc2 || b > 0xf4) continue;
+    const need = b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : 1;
+    let ok = i + need < buf.length;
+    for (let k = 1; ok && k <= need; k++) ok = (buf[i + k]! & 0xc0) === 0x80;
+    if (ok) return true;
+  }
+  return false;
+}
+
 function guess(bytes: Uint8Array): string {
   let ascii = true;
   for (let i = 0; i < bytes.length; i++) {
@@ -66,7 +80,7 @@ function guess(bytes: Uint8Array): string {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (ascii) return buf.toString('latin1');
   if (isUtf8(bytes)) return buf.toString('utf8');
-  return textDecoderFor('windows-1252')!.decode(bytes);
+  return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'win1252');
 }
 
 /** Canonical lowercase label with aliases applied ('' means "guess"). */
@@ -81,15 +95,20 @@ export function normalizeCharset(label: string | null | undefined): string {
 /** Decode bytes in `charset` to a string; never throws. */
 export function decodeCharset(bytes: Uint8Array, charset: string | null | undefined): string {
   const label = normalizeCharset(charset);
-  if (label === '' || label === 'utf-8') {
-    if (label === 'utf-8' && isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    return guess(bytes);
+  if (label === '') return guess(bytes);
+  if (label === 'utf-8') {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (isUtf8(bytes)) return buf.toString('utf8');
+    // Declared UTF-8 but not valid: mostly UTF-8 with a few broken bytes
+    // decodes as UTF-8 (U+FFFD for the broken ones); text with no UTF-8
+    // sequence at all is Latin-1/windows-1252 mislabelled by the sender.
+    return hasUtf8Sequence(buf) ? buf.toString('utf8') : iconv.decode(buf, 'win1252');
   }
   if (label === 'utf-7' || label === 'unicode-1-1-utf-7') {
     return iconv.decode(Buffer.from(bytes), 'utf7');
   }
+  if (iconv.encodingExists(label)) return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), label);
   const td = textDecoderFor(label);
   if (td) return td.decode(bytes);
-  if (iconv.encodingExists(label)) return iconv.decode(Buffer.from(bytes), label);
   return guess(bytes);
 }

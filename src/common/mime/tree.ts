@@ -95,7 +95,11 @@ class TreeBuilder {
     if (lf === -1) lf = buf.length;
     let len = lf - s;
     if (len > 0 && buf[s + len - 1] === CR) len--;
-    if (len > 2 && buf[s + len - 1] === DASH && buf[s + len - 2] === DASH) len -= 2;
+    // Without a trailing "--" (close delimiter) the line may be an exact
+    // match. Unlike Dovecot 2.3's boundary_line_find we still accept a
+    // boundary that itself ends in "--" (RFC 2046 §5.1.1's own example,
+    // boundary="---- main boundary ----").
+    const closeLen = len > 2 && buf[s + len - 1] === DASH && buf[s + len - 2] === DASH ? len - 2 : len;
     let best = -1;
     let bestLen = -1;
     for (let i = this.stack.length - 1; i >= 0; i--) {
@@ -104,7 +108,7 @@ class TreeBuilder {
       if (buf.compare(b, 0, b.length, s, s + b.length) !== 0) continue;
       best = i;
       bestLen = b.length;
-      if (bestLen === len) break;
+      if (bestLen === len || bestLen === closeLen) break;
     }
     return best;
   }
