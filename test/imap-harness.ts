@@ -179,7 +179,8 @@ export class RawImapClient {
     for (;;) {
       const end = this.completeResponseEnd();
       if (end !== -1) {
-        const line = this.buffer.subarray(0, end - 2).toString('utf8');
+        // latin1 keeps every byte: literals may hold any octets.
+        const line = this.buffer.subarray(0, end - 2).toString('latin1');
         this.buffer = this.buffer.subarray(end);
         return line;
       }
