@@ -43,6 +43,8 @@ const DEFAULTS = {
   maxLogChars: 64 * 1024,
 } as const;
 
+const CANCELLED_ERROR: ApiError = Object.freeze({ message: 'The call was cancelled.', details: null });
+
 interface Job {
   readonly token: string;
   readonly controller: AbortController;
@@ -115,14 +117,20 @@ export class AsyncStatusBoard {
     };
     // The job starts on the next tick, so the caller always sees "running" first.
     setImmediate(() => {
+      if (job.controller.signal.aborted) {
+        this.#finish(job, 'cancelled', null, CANCELLED_ERROR);
+        return;
+      }
+      // Once cancel-async was asked, the job ends "cancelled" however it returns: a job that
+      // honours its signal by returning early (with a partial result) has not "succeeded".
       run(context).then(
-        (result) => this.#finish(job, 'succeeded', result, null),
+        (result) => {
+          if (job.controller.signal.aborted) this.#finish(job, 'cancelled', result, CANCELLED_ERROR);
+          else this.#finish(job, 'succeeded', result, null);
+        },
         (error: unknown) => {
-          if (job.controller.signal.aborted) {
-            this.#finish(job, 'cancelled', null, { message: 'The call was cancelled.', details: null });
-          } else {
-            this.#finish(job, 'failed', null, describeFailure(error));
-          }
+          if (job.controller.signal.aborted) this.#finish(job, 'cancelled', null, CANCELLED_ERROR);
+          else this.#finish(job, 'failed', null, describeFailure(error));
         },
       );
     });
@@ -186,7 +194,7 @@ export class AsyncStatusBoard {
     this.#runningCount--;
     job.statusCode = statusCode;
     job.result = result === undefined ? null : result;
-    job.error = error;
+    job.error = error === null ? null : { ...error };
     if (statusCode === 'succeeded') job.percentProgress = 100;
     job.finishedAt = Date.now();
     this.#bump(job);
