@@ -228,6 +228,12 @@ describe('Management API over HTTPS', () => {
     expect(jsonBody.error?.message).toMatch(/application\/x-www-form-urlencoded/);
   });
 
+  it('answers a body over the size limit with failed, not an HTTP error', async () => {
+    const answer = await client().post('/api/invoke/GetUsers', `instanceID=acme&padding=${'x'.repeat(1024 * 1024 + 10)}`);
+    expect(answer.status).toBe(200);
+    expect((parseJsonBody(answer.body) as Envelope).error?.message).toMatch(/exceeds 1048576 bytes/);
+  });
+
   it('answers an unknown function with failed and a clear message', async () => {
     const status = await client().call('NoSuchFunction');
     expect(status.statusCode).toBe('failed');
