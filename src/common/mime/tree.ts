@@ -2,18 +2,19 @@
  * MIME tree with byte offsets, built in one pass over the CRLF message
  * (RFC 2045/2046), following Dovecot's message-parser where RFCs leave room:
  * - a boundary line is "--" + boundary at the start of a line, matched as a
- *   prefix (text after it on the line is ignored), the innermost open
- *   multipart checked first; the CRLF before it belongs to the boundary
- *   (RFC 2046 §5.1.1), so it is not part of the preceding body;
+ *   prefix (text after it on the line is ignored), the longest matching open
+ *   boundary wins; the CRLF before it belongs to the boundary (RFC 2046
+ *   §5.1.1), so it is not part of the preceding body;
  * - a boundary of an enclosing multipart closes every part inside it, even
  *   when inner multiparts never saw their closing delimiter;
- * - message/rfc822 (and message/global, RFC 6532) bodies are parsed as
- *   messages even when (wrongly, RFC 2046 §5.2.1) base64/QP encoded, as
- *   Dovecot does, so BODYSTRUCTURE and section numbers agree with it;
- * - multipart without a boundary parameter is a leaf.
+ * - a boundary line inside a header block ends the header there;
+ * - message/rfc822 (and message/global, RFC 6532 / RFC 9051 body-type-msg)
+ *   bodies are parsed as messages even when (wrongly, RFC 2046 §5.2.1)
+ *   base64/QP encoded, as Dovecot does, so BODYSTRUCTURE and section numbers
+ *   agree with it;
+ * - a MIME multipart/* without a boundary stays a multipart with no parts.
  * Line scanning uses Buffer.indexOf, so the pass is linear; nesting and part
- * count are capped (limits.ts).
- */
+ * count are capped (limits.ts). */
 import { HeaderField, parseHeaderBlock } from './header.js';
 import { MAX_NESTING_DEPTH, MAX_PARTS } from './limits.js';
 import { buildPartMeta, lowerType, PartMeta, unfoldedOrNull } from './part-meta.js';
@@ -42,12 +43,9 @@ interface Frame {
 }
 
 function countLf(buf: Buffer, start: number, end: number): number {
+  const range = buf.subarray(start, end); // never scan past `end`
   let n = 0;
-  let p = buf.indexOf(LF, start);
-  while (p !== -1 && p < end) {
-    n++;
-    p = buf.indexOf(LF, p + 1);
-  }
+  for (let p = range.indexOf(LF); p !== -1; p = range.indexOf(LF, p + 1)) n++;
   return n;
 }
 
