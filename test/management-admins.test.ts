@@ -114,6 +114,7 @@ describe('system administrators and system SMTP through the Management API', () 
     expect((list.result as { userName: string }[]).map((a) => a.userName)).toEqual(['admin', 'jane']);
     expect(JSON.stringify(list.result)).not.toMatch(/scrypt|passwordHash/);
     await client.call('SetSystemAdministratorConfiguration', { config: { userName: 'jane', fullName: 'Jane Q. Roe' } });
+    expect((await client.call('SetSystemAdministratorConfiguration', { config: { userName: 'jane', emailAddress: 'Jane Roe' } })).error?.message).toMatch(/not valid/);
     expect(parts.admins.get('jane')).toMatchObject({ fullName: 'Jane Q. Roe', emailAddress: 'jane@example.test' });
     expect((await client.call('SetSystemAdministratorPassword', { userName: 'jane', password: 'short' })).error?.message).toMatch(/at least 8 characters/);
     await client.call('SetSystemAdministratorPassword', { userName: 'jane', password: 'jane-password-2' });

@@ -62,6 +62,13 @@ export function describeUserNameProblem(userName: string): string | null {
   return null;
 }
 
+/** Loose on purpose (RFC 5321 allows much); catches a name typed into the address field. */
+function assertEmailAddress(emailAddress: string | null | undefined): void {
+  if (emailAddress && !/^[^\s@]+@[^\s@]+$/.test(emailAddress)) {
+    throw new ManagementError('INVALID_ARGUMENT', `The e-mail address '${emailAddress.slice(0, 80)}' is not valid.`);
+  }
+}
+
 function toView(record: Readonly<SystemAdministratorRecord>): SystemAdministratorView {
   return {
     userName: record.userName,
@@ -107,6 +114,7 @@ export class AdminService {
   async create(profile: AdministratorProfile, password: string): Promise<SystemAdministratorView> {
     const problem = describeUserNameProblem(profile.userName);
     if (problem) throw new ManagementError('INVALID_ARGUMENT', `The user name ${problem}.`);
+    assertEmailAddress(profile.emailAddress);
     assertPassword(password);
     const passwordHash = await hashPassword(password);
     return this.db.update((draft) => {
@@ -128,6 +136,7 @@ export class AdminService {
 
   /** The user name cannot be changed; fields left out (undefined) stay as they are. */
   async configure(profile: AdministratorProfile): Promise<SystemAdministratorView> {
+    assertEmailAddress(profile.emailAddress);
     return this.db.update((draft) => {
       const record = mustFind(draft, profile.userName);
       if (profile.fullName !== undefined) record.fullName = profile.fullName ?? '';
