@@ -240,6 +240,21 @@ describe('body decoding and text', () => {
     expect(p.attachments).toEqual([{ partId: '2', filename: null, contentType: 'message/rfc822', size: 32, contentId: null, inline: false }]);
   });
 
+  it('lists attachments by the section that fetches their bytes, inline text parts excluded', () => {
+    const msg = crlf(
+      'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain\nContent-Disposition: inline\n\nsee below\n--x\nContent-Type: message/rfc822\n\nSubject: fwd\nMIME-Version: 1.0\nContent-Type: application/pdf; name=a.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n--x\nContent-Type: image/png\nContent-ID: <logo>\nContent-Transfer-Encoding: base64\n\niVBORw==\n--x--\n',
+    );
+    const p = parseMessage(msg);
+    expect(p.attachments.map((a) => [a.partId, a.contentType, a.filename, a.size, a.inline])).toEqual([
+      ['2', 'message/rfc822', null, 121, false],
+      ['2.1', 'application/pdf', 'a.pdf', 5, false],
+      ['3', 'image/png', null, 4, true],
+    ]);
+    const pdf = resolveSection(p.root, { part: [2, 1], kind: '' })!;
+    expect(msg.toString('latin1', pdf.start, pdf.end)).toBe('JVBERi0=');
+    expect(p.hasAttachments).toBe(true);
+  });
+
   it('decodes damaged base64 as far as possible and says so', () => {
     const msg = crlf('MIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\naGVs*bG8g!d29y\nbGQ\n');
     const p = parseMessage(msg);

@@ -23,23 +23,23 @@ function isContainer(part: MimePart): boolean {
   return part.type === 'multipart' && part.children.length > 0;
 }
 
-/** Section that fetches the part's body: BODY[1] for a single-part message. */
-export function bodySection(part: MimePart, isTopRoot: boolean): string {
-  if (isTopRoot) return '1';
+/**
+ * Section whose BODY[...] is this part's own body. A non-multipart message
+ * root is addressed as part 1 (RFC 3501 §6.4.5): BODY[1] for the top-level
+ * message, BODY[N.1] for the message inside message/rfc822 part N.
+ */
+export function bodySection(part: MimePart, role: 'top' | 'encapsulated' | 'part'): string {
+  if (role === 'top') return '1';
+  if (role === 'encapsulated') return `${part.partId}.1`;
   return part.partId;
 }
 
-function isBodyText(part: MimePart): boolean {
-  return part.type === 'text' && (part.subtype === 'plain' || part.subtype === 'html');
-}
-
-function isAttachment(part: MimePart, parent: MimePart | null): boolean {
+/** What a mail client would offer as an attachment: anything with a file
+ * name or an attachment disposition, and non-text leaves (images, PDFs...). */
+function isAttachment(part: MimePart): boolean {
   if (part.disposition?.type === 'attachment') return true;
   if (filenameOf(part) !== null) return true;
-  if (isBodyText(part)) return false;
-  if (part.type === 'text' && part.disposition === null) return false;
-  // images and other media inside multipart/related are inline resources
-  return parent !== null || !(part.type === 'text');
+  return part.type !== 'text';
 }
 
 export interface Extraction {
@@ -74,12 +74,12 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
   };
 
   // Explicit stack instead of recursion: depth is capped anyway, but this keeps
-  // the walk flat. Entries: part, parent, whether it is the top-level root.
-  const stack: Array<{ part: MimePart; parent: MimePart | null; top: boolean; alternativeSkip: boolean }> = [
-    { part: root, parent: null, top: true, alternativeSkip: false },
+  // the walk flat. Entries: part, how it is addressed, whether to skip its text.
+  const stack: Array<{ part: MimePart; role: 'top' | 'encapsulated' | 'part'; alternativeSkip: boolean }> = [
+    { part: root, role: 'top', alternativeSkip: false },
   ];
   while (stack.length > 0) {
-    const { part, parent, top, alternativeSkip } = stack.pop()!;
+    const { part, role, alternativeSkip } = stack.pop()!;
     if (isContainer(part)) {
       // multipart/alternative holds the same text twice (RFC 2046 §5.1.4):
       // index the plain version when there is one.
@@ -87,7 +87,7 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
       const hasPlain = isAlt && part.children.some((c) => c.type === 'text' && c.subtype === 'plain');
       for (let i = part.children.length - 1; i >= 0; i--) {
         const c = part.children[i]!;
-        stack.push({ part: c, parent: part, top: false, alternativeSkip: hasPlain && c.type === 'text' && c.subtype === 'html' });
+        stack.push({ part: c, role: 'part', alternativeSkip: hasPlain && c.type === 'text' && c.subtype === 'html' });
       }
       continue;
     }
@@ -95,7 +95,7 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
       const enc = part.encoding.toLowerCase();
       const encoded = enc === 'base64' || enc === 'quoted-printable';
       const decoded = encoded ? decodeBody(message, part).bytes : null;
-      if (!top) {
+      if (role === 'part') {
         attachments.push({
           partId: part.partId,
           filename: filenameOf(part),
@@ -106,7 +106,7 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
         });
       }
       if (decoded === null) {
-        stack.push({ part: part.message, parent: null, top: false, alternativeSkip: false });
+        stack.push({ part: part.message, role: 'encapsulated', alternativeSkip: false });
       } else if (depth < MAX_REENCODED_DEPTH) {
         // An encoded message/rfc822 (against RFC 2046 §5.2.1) keeps IMAP's
         // view of the raw bytes; for the index, parse the decoded message.
@@ -121,7 +121,7 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
       addText(textOf(part, decodeBody(message, part).bytes, false));
       continue;
     }
-    const attachment = isAttachment(part, parent);
+    const attachment = isAttachment(part);
     const filename = filenameOf(part);
     const needsBytes = attachment || part.type === 'text' || (filename !== null && TEXT_FILE.test(filename));
     if (!needsBytes) continue;
@@ -129,7 +129,7 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
     if (decoded.damaged) problems.push(`damaged ${part.encoding} in part ${part.partId || '1'}`);
     if (attachment) {
       attachments.push({
-        partId: bodySection(part, top),
+        partId: bodySection(part, role),
         filename,
         contentType: `${part.type}/${part.subtype}`,
         size: decoded.bytes.length,

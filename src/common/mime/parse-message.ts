@@ -4,19 +4,16 @@
  * still yields a usable record (the whole message as one text/plain part)
  * with the error in `problems`.
  */
-import { Addr, EnvelopeAddress, formatAddrs, toAddrs } from './address.js';
+import { formatAddrs, toAddrs } from './address.js';
 import { writeBodyStructure } from './bodystructure.js';
 import { parseMailDate } from './date.js';
 import { collectEnvelope, EnvelopeData, writeEnvelope } from './envelope.js';
 import { extract } from './extract.js';
 import { lastField, rawValue, binaryToText } from './header.js';
+import type { PartMeta } from './part-meta.js';
 import { decodeEncodedWords } from './rfc2047.js';
 import { buildTree } from './tree.js';
 import type { MessageFields, MimePart, ParsedMessage } from './types.js';
-
-function addrs(list: EnvelopeAddress[]): Addr[] {
-  return toAddrs(list);
-}
 
 /** msg-id tokens "<...>" (RFC 5322 §3.6.4), tolerant of missing brackets. */
 function msgIds(value: string): string[] {
@@ -43,15 +40,16 @@ function firstMsgId(value: string | null): string | null {
   return ids[0] ?? null;
 }
 
-function buildFields(buf: Buffer, root: MimePart, env: EnvelopeData, headerFields: ReturnType<typeof buildTree>['meta'] extends Map<MimePart, infer M> ? M : never): MessageFields {
-  const refs = lastField(headerFields.fields, 'references');
+/** Decoded fields for display and search; the same occurrence as ENVELOPE uses. */
+function buildFields(buf: Buffer, env: EnvelopeData, rootMeta: PartMeta): MessageFields {
+  const refs = lastField(rootMeta.fields, 'references');
   return {
     subject: env.subject === null ? '' : decodeEncodedWords(env.subject).replace(/\s+/g, ' ').trim(),
-    from: formatAddrs(addrs(env.from)),
-    to: formatAddrs(addrs(env.to)),
-    cc: formatAddrs(addrs(env.cc)),
-    bcc: formatAddrs(addrs(env.bcc)),
-    replyTo: formatAddrs(addrs(env.replyTo)),
+    from: formatAddrs(toAddrs(env.from)),
+    to: formatAddrs(toAddrs(env.to)),
+    cc: formatAddrs(toAddrs(env.cc)),
+    bcc: formatAddrs(toAddrs(env.bcc)),
+    replyTo: formatAddrs(toAddrs(env.replyTo)),
     messageId: firstMsgId(env.messageId),
     inReplyTo: firstMsgId(env.inReplyTo),
     references: refs ? msgIds(binaryToText(rawValue(buf, refs))) : [],
@@ -60,7 +58,7 @@ function buildFields(buf: Buffer, root: MimePart, env: EnvelopeData, headerField
 }
 
 /** NUL bytes anywhere, and raw 8-bit bytes in any header block (RFC 5322 §2.2 wants US-ASCII). */
-function checkBytes(buf: Buffer, metas: ReturnType<typeof buildTree>['meta'], problems: string[]): void {
+function checkBytes(buf: Buffer, metas: Map<MimePart, PartMeta>, problems: string[]): void {
   const nul = buf.indexOf(0);
   if (nul !== -1 && !problems.some((x) => x.startsWith('NUL byte'))) problems.push(`NUL byte at offset ${nul}`);
   for (const part of metas.keys()) {
@@ -88,14 +86,14 @@ function parseUnsafe(buf: Buffer): ParsedMessage {
     envelope: writeEnvelope(env),
     bodyStructure: writeBodyStructure(buf, root, tree.meta, true),
     body: writeBodyStructure(buf, root, tree.meta, false),
-    fields: buildFields(buf, root, env, rootMeta),
+    fields: buildFields(buf, env, rootMeta),
     addresses: {
-      from: addrs(env.from),
-      to: addrs(env.to),
-      cc: addrs(env.cc),
-      bcc: addrs(env.bcc),
-      sender: addrs(env.sender),
-      replyTo: addrs(env.replyTo),
+      from: toAddrs(env.from),
+      to: toAddrs(env.to),
+      cc: toAddrs(env.cc),
+      bcc: toAddrs(env.bcc),
+      sender: toAddrs(env.sender),
+      replyTo: toAddrs(env.replyTo),
     },
     text: ex.text,
     attachments: ex.attachments,
