@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodePartBody, normalizeLineEndings, parseMessage, partText } from '../src/common/mime/index.js';
+import { decodePartBody, findPart, normalizeLineEndings, parseMessage, partText } from '../src/common/mime/index.js';
 import type { MimePart } from '../src/common/mime/index.js';
 
 const FIXTURES = '/work/shared/corpus/fixtures';
@@ -90,6 +90,27 @@ export function readImap(src: string): Item {
   return v;
 }
 
+/**
+ * Part numbers must address the part through the IMAP section walk: a
+ * multipart child by its own number, a single-part message root by N.1
+ * (BODY[1] for the top-level message).
+ */
+function checkNumbering(root: MimePart, errors: string[], file: string): void {
+  const ids = (id: string): number[] => id.split('.').map(Number);
+  const visit = (part: MimePart, isRoot: boolean): void => {
+    const isMultipart = part.type === 'multipart' && part.children.length > 0;
+    if (!isRoot) {
+      if (findPart(root, ids(part.partId)) !== part) errors.push(`${file}: part ${part.partId} is not found by its number`);
+    } else if (!isMultipart) {
+      const id = part.partId === '' ? '1' : `${part.partId}.1`;
+      if (findPart(root, ids(id)) !== part) errors.push(`${file}: message root ${part.partId || '(top)'} is not BODY[${id}]`);
+    }
+    for (const c of part.children) visit(c, false);
+    if (part.message) visit(part.message, true);
+  };
+  visit(root, true);
+}
+
 function checkPart(part: MimePart, lo: number, hi: number, size: number, errors: string[], file: string): void {
   const where = `${file} part ${part.partId || 'root'}`;
   if (!(lo <= part.headerStart && part.headerStart <= part.headerEnd && part.headerEnd === part.bodyStart && part.bodyStart <= part.bodyEnd && part.bodyEnd <= hi && hi <= size)) {
@@ -114,7 +135,7 @@ describe('parser on the whole corpus', () => {
     expect(files.length).toBeGreaterThan(1500);
   });
 
-  it('parses every corpus message with sane offsets and well-formed IMAP strings', () => {
+  it('parses every corpus message with sane offsets, IMAP part numbers and well-formed IMAP strings', () => {
     const errors: string[] = [];
     let totalMs = 0;
     let slowest = { file: '', ms: 0 };
@@ -129,6 +150,7 @@ describe('parser on the whole corpus', () => {
       if (p.size !== msg.length) errors.push(`${file}: size ${p.size} != ${msg.length}`);
       if (p.root.bodyEnd !== msg.length || p.root.headerStart !== 0) errors.push(`${file}: root does not span the message`);
       checkPart(p.root, 0, msg.length, msg.length, errors, file);
+      checkNumbering(p.root, errors, file);
       for (const [name, s] of [['envelope', p.envelope], ['body', p.body], ['bodystructure', p.bodyStructure]] as const) {
         try {
           const v = readImap(s);

@@ -186,7 +186,12 @@ class TreeBuilder {
       } else if (this.partCount >= MAX_PARTS) {
         // leave as a leaf
       } else {
-        part.message = this.openPart(partId || '1', hdr.end, depth + 1, false, false);
+        // RFC 3501 §6.4.5 numbering: the encapsulated message is addressed
+        // through this part's number; a part that is itself a message root
+        // (not multipart) is number 1 of that message ("1", or "N.1").
+        const isRoot = !parentIsMultipart;
+        const messageId = !isRoot ? partId : partId === '' ? '1' : `${partId}.1`;
+        part.message = this.openPart(messageId, hdr.end, depth + 1, false, false);
       }
     }
     return part;

@@ -6,9 +6,10 @@ export type { Addr };
 /** One node of the MIME tree, with byte offsets into the CRLF message. */
 export interface MimePart {
   /** IMAP part specifier: '' for the root message, '1', '1.2', ... (RFC 3501 §6.4.5).
-   * A non-multipart root's body is BODY[1]. The root of a message/rfc822
-   * part's encapsulated message carries the number of that part ('1' when
-   * the root itself is message/rfc822), so its children are 'N.1', 'N.2'. */
+   * A non-multipart root's body is BODY[1]. The root of the message inside
+   * message/rfc822 part N carries N, so its parts are 'N.1', 'N.2' (and its
+   * body, when it is not multipart, is 'N.1'). When the message/rfc822 part
+   * is itself a message root ('' or M), the inner root is '1' or 'M.1'. */
   partId: string;
   /** Header block: headerEnd is the start of the body (after the empty line). */
   headerStart: number;
