@@ -1,0 +1,585 @@
+/**
+ * Web Access over real HTTPS against a real Instance Host: addresses, branding, security headers,
+ * login and sessions, CSRF, back-off, privileges (forged ids), message view, downloads, search,
+ * export, account. The browser-level behaviour is in web-browser.test.ts.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import https from 'node:https';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync, crc32 } from 'node:zlib';
+import { startEngine, type Engine } from './helpers/engine.js';
+import type { InstanceClient } from '../src/instance/client.js';
+import { generateSelfSigned } from '../src/common/certs.js';
+import { createLogger } from '../src/common/logger.js';
+import { BrandingStore, defaultSampleDir } from '../src/cas/web/branding.js';
+import { listenWebAccess, type WebAccessOptions, type AuditAction } from '../src/cas/web/app.js';
+import { en } from '../src/cas/web/locales/en.js';
+import { de } from '../src/cas/web/locales/de.js';
+import { decodePartBody, findPart, parseMessage } from '../src/common/mime/index.js';
+
+const FIXTURES = path.resolve(__dirname, '../../shared/corpus/fixtures');
+const fx = (p: string) => path.join(FIXTURES, p);
+
+/** A hostile message written for this test: scripts, handlers, remote loads of every kind. */
+const HOSTILE = Buffer.from([
+  'From: "PayPal Security" <evil@attacker.example>', 'To: jane@acme.example', 'Subject: Hostile HTML zebra', 'Date: Mon, 01 Jan 2024 10:00:00 +0000',
+  'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '',
+  '<html><head><script>document.title="pwned"</script><link rel="stylesheet" href="https://remote.example/x.css">',
+  '<style>body{background:url(https://remote.example/bg.png)}</style><meta http-equiv="refresh" content="0;url=https://remote.example/"></head>',
+  '<body onload="alert(1)"><p>Hello zebra <b>friend</b></p><img src="https://remote.example/track.png" onerror="alert(2)">',
+  '<a href="javascript:alert(3)">click</a><iframe src="https://remote.example/frame"></iframe><object data="https://remote.example/o"></object>',
+  '<form action="https://remote.example/post"><input name="p"></form><div style="background-image:url(https://remote.example/div.png);color:red">styled</div>',
+  '<svg><script>alert(4)</script></svg></body></html>', '',
+].join('\r\n'));
+
+function multipartWithAttachment(): Buffer {
+  const pdf = Buffer.from('%PDF-1.4 fake pdf bytes \u00e4\u00f6\u00fc'.repeat(20), 'latin1');
+  return Buffer.from([
+    'From: Bob Builder <bob@acme.example>', 'To: Jane Doe <jane@acme.example>', 'Subject: Quarterly report with attachment', 'Date: Tue, 02 Jan 2024 09:00:00 +0000',
+    'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '', '--b1', 'Content-Type: text/plain; charset=utf-8', '', 'Please find the report attached. zebra', '--b1',
+    'Content-Type: application/pdf; name="Bericht Q1 \u00e4.pdf"'.replace('\u00e4', 'ae'), 'Content-Disposition: attachment; filename="report-q1.pdf"', 'Content-Transfer-Encoding: base64', '',
+    pdf.toString('base64').replace(/.{76}/g, '$&\r\n'), '--b1--', '',
+  ].join('\r\n'));
+}
+
+interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; text: string }
+
+/** A tiny HTTPS client with a cookie jar, trusting only the test certificate. */
+class WebClient {
+  cookies = new Map<string, string>();
+  setCookieLines: string[] = [];
+  constructor(private port: number, private ca: string, private extraHeaders: Record<string, string> = {}) {}
+  request(method: string, p: string, opts: { form?: Record<string, string | string[]>; headers?: Record<string, string> } = {}): Promise<Res> {
+    const body = opts.form ? new URLSearchParams(Object.entries(opts.form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString() : undefined;
+    return new Promise((resolve, reject) => {
+      const req = https.request({
+        host: '127.0.0.1', port: this.port, path: p, method, ca: this.ca, servername: 'localhost',
+        headers: {
+          ...this.extraHeaders, ...opts.headers,
+          ...(this.cookies.size ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)) } : {}),
+        },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          for (const line of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
+            this.setCookieLines.push(line);
+            const [pair] = line.split(';');
+            const i = pair!.indexOf('=');
+            const name = pair!.slice(0, i), value = pair!.slice(i + 1);
+            if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name); else this.cookies.set(name, value);
+          }
+          const b = Buffer.concat(chunks);
+          resolve({ status: res.statusCode!, headers: res.headers, body: b, text: b.toString('utf8') });
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+  get(p: string, headers?: Record<string, string>) { return this.request('GET', p, { headers }); }
+  post(p: string, form: Record<string, string | string[]>, headers?: Record<string, string>) { return this.request('POST', p, { form, headers }); }
+}
+
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+describe('web access over HTTPS', () => {
+  let engine: Engine;
+  let acme: InstanceClient;
+  let dataDir: string;
+  let brandingDir: string;
+  let branding: BrandingStore;
+  let server: Awaited<ReturnType<typeof listenWebAccess>>;
+  let ca: string;
+  const audits: { action: AuditAction; details: Record<string, unknown> }[] = [];
+  let inboxId = 0;
+  let bobInboxId = 0;
+  let eveInboxId = 0;
+
+  const client = (headers?: Record<string, string>) => new WebClient(server.port, ca, headers);
+  async function login(c: WebClient, user = 'jane', password = 'pw-jane', base = '/acme'): Promise<Res> {
+    const p1 = await c.get(`${base}/login`);
+    await c.post(`${base}/login`, { _csrf: csrfOf(p1.text), user });
+    const p2 = await c.get(`${base}/login`);
+    return c.post(`${base}/login/password`, { _csrf: csrfOf(p2.text), password });
+  }
+
+  beforeAll(async () => {
+    engine = await startEngine();
+    acme = await engine.startInstance('acme');
+    await acme.management('CreateUser', { userName: 'jane', fullName: 'Jane Doe', privileges: 'login,export,changePassword', password: 'pw-jane' });
+    await acme.management('CreateUser', { userName: 'bob', privileges: 'login', password: 'pw-bob' });
+    await acme.management('CreateUser', { userName: 'eve', privileges: 'login', password: 'pw-eve' });
+    await acme.management('CreateUser', { userName: 'imaponly', privileges: 'login', password: 'pw-imap' });
+    await acme.management('SetUserLoginPrivileges', { userName: 'imaponly', loginPrivileges: 'imap' });
+    await acme.management('SetUserPrivilegesOnFolder', { userName: 'jane', folder: 'bob', privileges: 'read' });
+    await acme.ingest('jane', [
+      { name: 'hostile', folder: 'Inbox', raw: HOSTILE },
+      { name: 'attachment', folder: 'Inbox', raw: multipartWithAttachment() },
+      { name: 'smime', folder: 'Inbox', raw: readFileSync(fx('mailgun-flanker/signed.eml')) },
+      { name: 'tnef', folder: 'Inbox', raw: readFileSync(fx('roundcube/MessageRendering__data__greenmail__test-message-rendering@localhost__INBOX__tnef1.eml')) },
+      { name: 'broken', folder: 'Inbox', raw: readFileSync(fx('roundcube/src__BID-26800.txt.eml')) },
+      { name: 'evil-meta', folder: 'Inbox', raw: readFileSync(fx('thunderbird/mail__test__browser__composition__data__evil-meta-msg.eml')) },
+    ]);
+    await acme.ingest('bob', [{ name: 'b1', folder: 'Inbox', raw: Buffer.from('From: a@b.example\r\nSubject: Bob zebra note\r\nDate: Wed, 03 Jan 2024 10:00:00 +0000\r\n\r\nbody zebra\r\n') }]);
+    await acme.ingest('eve', [{ name: 'e1', folder: 'Secret', raw: Buffer.from('From: a@b.example\r\nSubject: Eve secret\r\n\r\nsecret body\r\n') }]);
+    const admin = await acme.authenticate({ user: 'eve', password: 'pw-eve', channel: 'web' });
+    if (!admin.ok) throw new Error('eve login');
+    eveInboxId = (await acme.listFolders({ session: admin.session })).find((f) => f.path === 'eve/Secret')!.id;
+    const j = await acme.authenticate({ user: 'jane', password: 'pw-jane', channel: 'web' });
+    if (!j.ok) throw new Error('jane login');
+    const folders = await acme.listFolders({ session: j.session });
+    inboxId = folders.find((f) => f.path === 'jane/Inbox')!.id;
+    bobInboxId = folders.find((f) => f.path === 'bob/Inbox')!.id;
+
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-web-'));
+    brandingDir = path.join(dataDir, 'config', 'branding');
+    const log = createLogger('silent');
+    branding = new BrandingStore({ dir: brandingDir, sampleDir: defaultSampleDir(), log });
+    const cert = generateSelfSigned('localhost');
+    ca = cert.certPem;
+    const options: WebAccessOptions = {
+      resolveInstance: async (name) => {
+        if (name === 'acme' || name === 'acme-corp') return { ok: true, instanceId: 'acme', client: acme };
+        if (name === 'stopped') return { ok: false, reason: 'unavailable', message: 'instance stopped' };
+        return { ok: false, reason: 'unknown', message: 'no such instance' };
+      },
+      branding, cookieSecret: 'a-test-secret-that-is-long-enough-1234567890', logger: log,
+      audit: (_i, _s, action, details) => { audits.push({ action, details }); },
+      account: {
+        // Stands in for the instance RPC `changePassword` that does not exist yet: checks the old password, then sets the new one.
+        async changePassword(c, p) {
+          const check = await c.client.authenticate({ user: c.userName, password: p.oldPassword, channel: 'web' });
+          if (!check.ok) return { ok: false, message: 'the current password is not correct' };
+          await c.client.logout({ session: check.session });
+          await c.client.management('SetUserPassword', { userName: c.userName, password: p.newPassword });
+          return { ok: true };
+        },
+      },
+    };
+    server = await listenWebAccess(options, { port: 0, host: '127.0.0.1', tls: { key: cert.keyPem, cert: cert.certPem } });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await engine?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the provider landing page with the security headers on every page', async () => {
+    const r = await client().get('/');
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('Coffer Mail Archive');
+    const csp = String(r.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect(r.headers['strict-transport-security']).toMatch(/max-age=31536000/);
+    expect(r.headers['referrer-policy']).toBe('no-referrer');
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    const about = await client().get('/about');
+    expect(about.text).toContain('About this service');
+    const logo = await client().get('/branding/logo.png');
+    expect(logo.headers['content-type']).toBe('image/png');
+    expect(logo.body.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('answers an unknown instance with a branded 404 and a stopped one with a branded 503, never a stack trace', async () => {
+    const r404 = await client().get('/nosuchcompany/');
+    expect(r404.status).toBe(404);
+    expect(r404.text).toContain('Archive not found');
+    expect(r404.text).toContain('Coffer Mail Archive');
+    const r503 = await client().get('/stopped/login');
+    expect(r503.status).toBe(503);
+    expect(r503.text).toContain('Archive temporarily unavailable');
+    expect(r503.headers['retry-after']).toBe('60');
+    const bad = await client().get('/..%2F..%2Fetc/');
+    expect(bad.status).toBe(404);
+    for (const r of [r404, r503, bad]) expect(r.text).not.toMatch(/\bat .*\.(ts|js):\d+|Error:/);
+  });
+
+  it('speaks German to a browser that prefers it, and switches language on request', async () => {
+    const c = client({ 'accept-language': 'de-DE,de;q=0.9,en;q=0.5' });
+    const r = await c.get('/acme/login');
+    expect(r.text).toContain('Benutzername');
+    expect(r.text).toContain('lang="de"');
+    const en2 = await c.get('/acme/login?lang=en');
+    expect(en2.text).toContain('User name');
+    const again = await c.get('/acme/login');
+    expect(again.text).toContain('User name'); // the switch is remembered
+  });
+
+  it('has a German translation for every English string', () => {
+    for (const k of Object.keys(en)) expect(typeof (de as Record<string, string>)[k], k).toBe('string');
+    for (const [k, v] of Object.entries(de)) expect(v.trim().length, k).toBeGreaterThan(0);
+    expect(Object.keys(de).sort()).toEqual(Object.keys(en).sort());
+  });
+
+  it('logs in in two steps with an HttpOnly, Secure, SameSite=Lax cookie whose id changes at login', async () => {
+    const c = client();
+    const p1 = await c.get('/acme-corp/login');
+    expect(p1.text).toContain('name="user"');
+    expect(p1.text).not.toContain('name="password"');
+    await c.post('/acme-corp/login', { _csrf: csrfOf(p1.text), user: 'jane' });
+    const before = c.cookies.get('coffer_session');
+    expect(before).toBeTruthy();
+    const line = c.setCookieLines.find((l) => l.startsWith('coffer_session='))!;
+    expect(line).toMatch(/HttpOnly/i);
+    expect(line).toMatch(/Secure/i);
+    expect(line).toMatch(/SameSite=Lax/i);
+    const p2 = await c.get('/acme-corp/login');
+    expect(p2.text).toContain('name="password"');
+    const r = await c.post('/acme-corp/login/password', { _csrf: csrfOf(p2.text), password: 'pw-jane' });
+    expect(r.status).toBe(303);
+    expect(r.headers.location).toBe('/acme-corp/folders');
+    expect(c.cookies.get('coffer_session')).not.toBe(before);
+    const home = await c.get('/acme-corp/folders');
+    expect(home.status).toBe(200);
+    expect(home.text).toContain('My Archive');
+    expect(audits.some((a) => a.action === 'Login' && a.details.user === 'jane')).toBe(true);
+  });
+
+  it('refuses a user without the web login privilege and audits failed logins with address and user agent', async () => {
+    const c = client({ 'user-agent': 'TestAgent/1.0' });
+    const r = await login(c, 'imaponly', 'pw-imap');
+    expect(r.status).toBe(401);
+    expect(r.text).toContain('You may not use Web Access');
+    const f = audits.find((a) => a.action === 'LoginFailed' && a.details.user === 'imaponly')!;
+    expect(f.details.remote).toBe('127.0.0.1');
+    expect(f.details.userAgent).toBe('TestAgent/1.0');
+  });
+
+  it('refuses a state-changing request without the CSRF token or from another origin', async () => {
+    const c = client();
+    await login(c);
+    const noToken = await c.post('/acme/logout', { _csrf: 'forged-token' });
+    expect(noToken.status).toBe(403);
+    const page = await c.get('/acme/folders');
+    const token = csrfOf(page.text);
+    const foreign = await c.post('/acme/logout', { _csrf: token }, { origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect((await c.get('/acme/folders')).status).toBe(200);
+    const out = await c.post('/acme/logout', { _csrf: token });
+    expect(out.status).toBe(303);
+    const after = await c.get('/acme/folders');
+    expect(after.status).toBe(303);
+    expect(after.headers.location).toBe('/acme/login');
+  });
+
+  it('lists My Archive and Archive of bob with counts, and nothing the user may not read even by forged ids', async () => {
+    const c = client();
+    await login(c);
+    const tree = await c.get('/acme/folders');
+    expect(tree.text).toContain('My Archive');
+    expect(tree.text).toContain('Archive of bob');
+    expect(tree.text).not.toContain('eve');
+    expect(tree.text).toMatch(new RegExp(`data-folder-id="${inboxId}"><span class="fname">Inbox</span><span class="count">6</span>`));
+    const list = await c.get(`/acme/folder/${inboxId}`);
+    expect(list.status).toBe(200);
+    expect(list.text).toContain('data-count="6"');
+    expect(list.text).toContain('Quarterly report with attachment');
+    expect(list.text).toContain('📎');
+    for (const p of [`/acme/folder/${eveInboxId}`, `/acme/message/${eveInboxId}/1`, `/acme/message/${eveInboxId}/1/eml`, `/acme/message/${eveInboxId}/1/body`, `/acme/message/${inboxId}/999`, `/acme/message/${eveInboxId}/1/part/1`]) {
+      const r = await c.get(p);
+      expect(r.status, p).toBe(404);
+      expect(r.text, p).not.toContain('secret');
+    }
+    const s = await c.get(`/acme/search?q=secret`);
+    expect(s.text).toContain('data-count="0"');
+    const bad = await c.get('/acme/folder/abc');
+    expect(bad.status).toBe(400);
+  });
+
+  it('pages a folder by keyset and sorts by archive order', async () => {
+    const c = client();
+    await login(c);
+    const many = Array.from({ length: 120 }, (_, i) => ({ name: `m${i}`, folder: 'Bulk', raw: Buffer.from(`From: n${i}@x.example\r\nSubject: bulk ${i}\r\nDate: ${new Date(Date.UTC(2020, 0, 1) + i * 3600_000).toUTCString()}\r\n\r\nbody ${i}\r\n`) }));
+    await acme.ingest('jane', many);
+    const tree = await c.get('/acme/folders');
+    const bulkId = Number(/data-folder-id="(\d+)"><span class="fname">Bulk/.exec(tree.text)![1]);
+    const seen: string[] = [];
+    let url: string | null = `/acme/folder/${bulkId}`;
+    while (url) {
+      const r: Res = await c.get(url);
+      expect(r.status).toBe(200);
+      seen.push(...[...r.text.matchAll(/<span class="subject">bulk (\d+)<\/span>/g)].map((m) => m[1]!));
+      const next = /href="([^"]+)" rel="next"/.exec(r.text);
+      url = next ? next[1]!.replace(/&amp;/g, '&') : null;
+    }
+    expect(seen.length).toBe(120);
+    expect(seen[0]).toBe('119');
+    expect(new Set(seen).size).toBe(120);
+    const archived = await c.get(`/acme/folder/${bulkId}?sort=archived`);
+    expect(archived.text).toContain('data-count="120"');
+    expect(/<span class="subject">bulk (\d+)<\/span>/.exec(archived.text)![1]).toBe('119');
+  });
+
+  it('shows the real address beside a display name and serves hostile HTML only sanitised, sandboxed and without remote loads', async () => {
+    const c = client();
+    await login(c);
+    const list = await c.get(`/acme/folder/${inboxId}`);
+    const uid = Number(new RegExp(`/acme/message/${inboxId}/(\\d+)\\?[^"]*"[^>]*>\\s*<span class="from">[^<]*</span>\\s*<span class="subject">Hostile HTML zebra`).exec(list.text)![1]);
+    const view = await c.get(`/acme/message/${inboxId}/${uid}`);
+    expect(view.status).toBe(200);
+    expect(view.text).toContain('<span class="name">PayPal Security</span> <span class="email">&lt;evil@attacker.example&gt;</span>');
+    expect(view.text).toMatch(/<iframe class="body-frame" sandbox="allow-popups allow-popups-to-escape-sandbox"/);
+    expect(view.text).not.toMatch(/allow-scripts|allow-same-origin/);
+    expect(view.text).toContain('data-testid="remote-blocked"');
+    const body = await c.get(`/acme/message/${inboxId}/${uid}/body`);
+    const csp = String(body.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toMatch(/img-src data:;/);
+    expect(csp).toContain('sandbox');
+    expect(csp).not.toContain('allow-scripts');
+    expect(body.text).toContain('Hello zebra <b>friend</b>');
+    const inner = body.text.slice(body.text.indexOf('<body>'));
+    for (const bad of ['<script', 'onload', 'onerror', 'javascript:', 'remote.example', '<iframe', '<object', '<form', '<meta', '<link', 'url(']) expect(inner.toLowerCase(), bad).not.toContain(bad);
+    const allowed = await c.get(`/acme/message/${inboxId}/${uid}/body?remote=1`);
+    expect(String(allowed.headers['content-security-policy'])).toContain('img-src data: https: http:');
+    expect(allowed.text).toContain('src="https://remote.example/track.png"');
+    expect(allowed.text).not.toContain('<script');
+    expect(audits.some((a) => a.action === 'MessageRetrieveContent' && a.details.uid === uid)).toBe(true);
+  });
+
+  it('downloads an attachment and the .eml byte for byte, as attachments under a sandbox CSP', async () => {
+    const c = client();
+    await login(c);
+    const list = await c.get(`/acme/folder/${inboxId}`);
+    const uid = Number(new RegExp(`/acme/message/${inboxId}/(\\d+)\\?[^"]*"[^>]*>\\s*<span class="from">[^<]*</span>\\s*<span class="subject">Quarterly`).exec(list.text)![1]);
+    const stored = await acme.readMessageBuffer({ session: (await acme.authenticate({ user: 'jane', password: 'pw-jane', channel: 'web' }) as { session: string }).session, folderId: inboxId, uid });
+    const eml = await c.get(`/acme/message/${inboxId}/${uid}/eml`);
+    expect(eml.status).toBe(200);
+    expect(eml.body.equals(stored)).toBe(true);
+    expect(eml.headers['content-disposition']).toMatch(/^attachment; filename="Quarterly report with attachment\.eml"/);
+    expect(eml.headers['x-content-type-options']).toBe('nosniff');
+    expect(String(eml.headers['content-security-policy'])).toContain('sandbox');
+    const view = await c.get(`/acme/message/${inboxId}/${uid}`);
+    expect(view.text).toContain('report-q1.pdf');
+    const part = /data-part="([\d.]+)"/.exec(view.text)![1]!;
+    const att = await c.get(`/acme/message/${inboxId}/${uid}/part/${part}`);
+    const parsed = parseMessage(stored);
+    expect(att.body.equals(decodePartBody(stored, findPart(parsed.root, part.split('.').map(Number))!))).toBe(true);
+    expect(att.headers['content-disposition']).toMatch(/^attachment; filename="report-q1\.pdf"/);
+    expect(att.headers['x-content-type-options']).toBe('nosniff');
+    expect(String(att.headers['content-security-policy'])).toBe("default-src 'none'; sandbox");
+    const raw = await c.get(`/acme/message/${inboxId}/${uid}?raw=1`);
+    expect(raw.text).toContain('data-testid="raw-headers"');
+    expect(raw.text).toContain('Content-Type: multipart/mixed; boundary=&quot;b1&quot;');
+    const print = await c.get(`/acme/message/${inboxId}/${uid}/print`);
+    expect(print.text).toContain('data-autoprint');
+    expect(print.text).toContain('Please find the report attached.');
+  });
+
+  it('opens S/MIME, TNEF and broken messages from the corpus without an error page', async () => {
+    const c = client();
+    await login(c);
+    const list = await c.get(`/acme/folder/${inboxId}`);
+    const uids = [...new Set([...list.text.matchAll(new RegExp(`/acme/message/${inboxId}/(\\d+)\\?`, 'g'))].map((m) => Number(m[1])))];
+    expect(uids.length).toBe(6);
+    for (const uid of uids) {
+      const r = await c.get(`/acme/message/${inboxId}/${uid}`);
+      expect(r.status, String(uid)).toBe(200);
+      const b = await c.get(`/acme/message/${inboxId}/${uid}/body`);
+      expect(b.status).toBe(200);
+      expect(b.text).not.toMatch(/<script|onerror=|http-equiv/i);
+    }
+    const smime = uids.find(() => true);
+    expect(smime).toBeDefined();
+  });
+
+  it('searches with a count, wildcards and highlighting in text only, across readable archives', async () => {
+    const c = client();
+    await login(c);
+    const r = await c.get('/acme/search?q=zebra');
+    const count = Number(/data-count="(\d+)"/.exec(r.text)![1]);
+    const j = await acme.authenticate({ user: 'jane', password: 'pw-jane', channel: 'web' });
+    if (!j.ok) throw new Error('login');
+    const direct = await acme.searchArchive({ session: j.session, query: { text: 'zebra' } });
+    expect(count).toBe(direct.total);
+    expect(count).toBe(3); // hostile, attachment, and bob's note
+    expect(r.text).toContain('<mark>zebra</mark>');
+    const wild = await c.get('/acme/search?q=zeb*');
+    expect(Number(/data-count="(\d+)"/.exec(wild.text)![1])).toBe(3);
+    const q = await c.get('/acme/search?q=z%3Fbra');
+    expect(Number(/data-count="(\d+)"/.exec(q.text)![1])).toBe(3);
+    const adv = await c.get(`/acme/search?subject=zebra&folderId=${bobInboxId}`);
+    expect(Number(/data-count="(\d+)"/.exec(adv.text)![1])).toBe(1);
+    expect(adv.text).toContain('Bob <mark>zebra</mark> note');
+    const att = await c.get('/acme/search?hasAttachments=1&q=report');
+    expect(Number(/data-count="(\d+)"/.exec(att.text)![1])).toBe(1);
+    // A hit opened from the results carries the words, highlighted in text nodes of the HTML body.
+    const hit = /href="(\/acme\/message\/\d+\/\d+\?hl=zebra&amp;[^"]+)"/.exec(r.text)![1]!.replace(/&amp;/g, '&');
+    const view = await c.get(hit);
+    expect(view.status).toBe(200);
+    const bad = await c.get('/acme/search?dateFrom=2024-13-45');
+    expect(bad.status).toBe(400);
+  });
+
+  it('exports a folder as ZIP of .eml files whose bytes and CRCs match the archive, and selected messages as MBOX', async () => {
+    const c = client();
+    await login(c);
+    const page = await c.get(`/acme/folder/${inboxId}`);
+    const token = csrfOf(page.text);
+    const zip = await c.post('/acme/export', { _csrf: token, format: 'zip', scope: 'folder', folderId: String(inboxId) });
+    expect(zip.status).toBe(200);
+    expect(zip.headers['content-type']).toBe('application/zip');
+    // Walk the central directory.
+    const buf = zip.body;
+    const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    const entries = buf.readUInt16LE(eocd + 10);
+    expect(entries).toBe(6);
+    let p = buf.readUInt32LE(eocd + 16);
+    const j = await acme.authenticate({ user: 'jane', password: 'pw-jane', channel: 'web' });
+    if (!j.ok) throw new Error('login');
+    const { uids } = await acme.folderUids({ session: j.session, folderId: inboxId });
+    const stored = new Set<string>();
+    for (const uid of uids) stored.add((await acme.readMessageBuffer({ session: j.session, folderId: inboxId, uid })).toString('base64'));
+    for (let i = 0; i < entries; i++) {
+      expect(buf.readUInt32LE(p)).toBe(0x02014b50);
+      const crc = buf.readUInt32LE(p + 16), size = buf.readUInt32LE(p + 20), nameLen = buf.readUInt16LE(p + 28), extraLen = buf.readUInt16LE(p + 30), commentLen = buf.readUInt16LE(p + 32);
+      const off = buf.readUInt32LE(p + 42);
+      const name = buf.subarray(p + 46, p + 46 + nameLen).toString('utf8');
+      expect(name).toMatch(/\.eml$/);
+      const dataStart = off + 30 + buf.readUInt16LE(off + 26) + buf.readUInt16LE(off + 28);
+      const data = buf.subarray(dataStart, dataStart + size);
+      expect(crc32(data) >>> 0).toBe(crc);
+      expect(stored.has(data.toString('base64'))).toBe(true);
+      p += 46 + nameLen + extraLen + commentLen;
+    }
+    const mbox = await c.post('/acme/export', { _csrf: token, format: 'mbox', scope: 'selected', m: [`${inboxId}:${uids[0]}`, `${inboxId}:${uids[1]}`] });
+    expect(mbox.status).toBe(200);
+    expect(mbox.text.match(/^From /gm)!.length).toBe(2);
+    expect(audits.some((a) => a.action === 'Export' && a.details.messages === 6)).toBe(true);
+    // bob has no export privilege
+    const b = client();
+    await login(b, 'bob', 'pw-bob');
+    const bp = await b.get('/acme/folders');
+    const denied = await b.post('/acme/export', { _csrf: csrfOf(bp.text), format: 'zip', scope: 'folder', folderId: String(bobInboxId) });
+    expect(denied.status).toBe(403);
+  });
+
+  it('changes the password through the account page, checking the repeat and the old password', async () => {
+    const c = client();
+    await login(c);
+    const page = await c.get('/acme/account');
+    expect(page.text).toContain('Change password');
+    const token = csrfOf(page.text);
+    const mismatch = await c.post('/acme/account/password', { _csrf: token, oldPassword: 'pw-jane', newPassword: 'n1', repeatPassword: 'n2' });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.text).toContain('do not match');
+    const wrongOld = await c.post('/acme/account/password', { _csrf: token, oldPassword: 'nope', newPassword: 'pw-jane2', repeatPassword: 'pw-jane2' });
+    expect(wrongOld.status).toBe(400);
+    const ok = await c.post('/acme/account/password', { _csrf: token, oldPassword: 'pw-jane', newPassword: 'pw-jane2', repeatPassword: 'pw-jane2' });
+    expect(ok.text).toContain('Your password has been changed.');
+    expect((await login(client(), 'jane', 'pw-jane2')).status).toBe(303);
+    await acme.management('SetUserPassword', { userName: 'jane', password: 'pw-jane' });
+    expect(page.text).toContain('This is not available on this server yet.'); // MFA needs instance calls
+  });
+
+  it('reloads branding at runtime and refuses a broken folder, keeping the branding in use', async () => {
+    const file = path.join(brandingDir, 'branding.json');
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, good.replace('"Coffer Mail Archive"', '"Globex Vault"'));
+    expect(branding.reload()).toMatchObject({ ok: true });
+    expect((await client().get('/acme/login')).text).toContain('Globex Vault');
+
+    writeFileSync(file, '{ "productName": ');
+    const r1 = branding.reload();
+    expect(r1).toMatchObject({ ok: false });
+    expect((r1 as { error: string }).error).toMatch(/branding\.json is not valid JSON/);
+    writeFileSync(file, good.replace('"Coffer Mail Archive"', '"Globex Vault"').replace('"logo.png"', '"missing.png"'));
+    expect((branding.reload() as { error: string }).error).toMatch(/missing\.png is missing/);
+    writeFileSync(file, good.replace('"Coffer Mail Archive"', '"Globex Vault"').replace('"favicon.png"', '"logo.png"'));
+    expect((branding.reload() as { error: string }).error).toMatch(/favicon must be square/);
+    writeFileSync(file, good.replace('"#1f5fa8"', '"red;}body{display:none"'));
+    expect((branding.reload() as { error: string }).error).toMatch(/colors\.primary/);
+    expect((await client().get('/acme/login')).text).toContain('Globex Vault');
+    expect(branding.productName).toBe('Globex Vault');
+    writeFileSync(file, good);
+    expect(branding.reload()).toMatchObject({ ok: true });
+  });
+
+  it('sends less than 150 KB of compressed JavaScript and CSS for the first view', async () => {
+    const c = client({ 'accept-encoding': 'gzip' });
+    const page = await c.get('/acme/login');
+    const assets = [...page.text.matchAll(/(?:src|href)="(\/(?:static|branding)\/[^"]+\.(?:js|css)[^"]*)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+    expect(assets.length).toBe(3);
+    let total = 0;
+    for (const a of assets) {
+      const r = await c.get(a);
+      expect(r.status).toBe(200);
+      total += r.body.length;
+      if (r.headers['content-encoding'] === 'gzip') expect(gunzipSync(r.body).length).toBeGreaterThan(0);
+    }
+    expect(total).toBeLessThan(150 * 1024);
+  });
+  it('backs off after repeated failures for the same account, even when the password is then right', async () => {
+    const c = client();
+    for (let i = 0; i < 3; i++) {
+      const r = await login(c, 'bob', 'wrong');
+      expect(r.status).toBe(401);
+      expect(r.text).toContain('incorrect');
+    }
+    const blocked = await login(c, 'bob', 'pw-bob');
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.text).toContain('Too many failed attempts');
+  });
+
+  it('backs off per address after many failures with different user names', async () => {
+    const c = client();
+    let last: Res | undefined;
+    for (let i = 0; i < 12; i++) last = await login(c, `nobody${i}`, 'wrong');
+    expect(last!.status).toBe(429);
+  });
+});
+
+describe('web access sessions', () => {
+  it('ends a session after the idle timeout and asks to sign in again', async () => {
+    const engine = await startEngine();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-web-idle-'));
+    try {
+      const acme = await engine.startInstance('acme');
+      await acme.management('CreateUser', { userName: 'jane', privileges: 'login', password: 'pw' });
+      cpSync(defaultSampleDir(), path.join(dir, 'b'), { recursive: true });
+      const log = createLogger('silent');
+      const cert = generateSelfSigned('localhost');
+      const s = await listenWebAccess({
+        resolveInstance: async () => ({ ok: true, instanceId: 'acme', client: acme }), branding: new BrandingStore({ dir: path.join(dir, 'b'), log }),
+        cookieSecret: 'x'.repeat(40), logger: log, idleTimeoutMs: 1000,
+      }, { port: 0, host: '127.0.0.1', tls: { key: cert.keyPem, cert: cert.certPem } });
+      try {
+        const c = new WebClient(s.port, cert.certPem);
+        const p1 = await c.get('/acme/login');
+        await c.post('/acme/login', { _csrf: csrfOf(p1.text), user: 'jane' });
+        const p2 = await c.get('/acme/login');
+        expect((await c.post('/acme/login/password', { _csrf: csrfOf(p2.text), password: 'pw' })).status).toBe(303);
+        expect((await c.get('/acme/folders')).status).toBe(200);
+        await new Promise((r) => setTimeout(r, 1300));
+        const after = await c.get('/acme/folders');
+        expect(after.status).toBe(303);
+        const loginPage = await c.get('/acme/login');
+        expect(loginPage.text).toContain('Your session has ended');
+      } finally { await s.close(); }
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start with a short cookie secret or a broken branding folder', async () => {
+    const log = createLogger('silent');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-web-bad-'));
+    try {
+      cpSync(defaultSampleDir(), path.join(dir, 'b'), { recursive: true });
+      const branding = new BrandingStore({ dir: path.join(dir, 'b'), log });
+      await expect(listenWebAccess({ resolveInstance: async () => ({ ok: false, reason: 'unknown', message: '' }), branding, cookieSecret: 'short', logger: log }, { port: 0, tls: { key: '', cert: '' } }))
+        .rejects.toThrow(/cookieSecret must be at least 32 characters/);
+      copyFileSync(path.join(dir, 'b', 'logo.png'), path.join(dir, 'b', 'favicon.png'));
+      expect(() => new BrandingStore({ dir: path.join(dir, 'b'), log })).toThrow(/favicon must be square/);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+});
