@@ -1,7 +1,20 @@
 /**
- * Archive-time message parser: MIME tree with byte offsets, IMAP ENVELOPE /
- * BODY / BODYSTRUCTURE pre-serialised as Dovecot does, decoded header fields,
- * text for the full-text index, attachment list. See DESIGN.md §2.
+ * Archive-time message parser (DESIGN.md §2): run once per message when it
+ * is archived; the results are stored and reading never re-parses.
+ *
+ * - normalizeLineEndings() first: every offset, RFC822.SIZE and IMAP string
+ *   refers to the CRLF form, which is what gets stored.
+ * - parseMessage() gives the MIME tree with byte offsets, ENVELOPE / BODY /
+ *   BODYSTRUCTURE pre-serialised as Dovecot writes them, decoded fields and
+ *   addresses, text for the full-text index, the attachment list and the
+ *   problems found. It never throws. The IMAP strings are JS strings whose
+ *   literals ({n}) count UTF-8 bytes: write them out as UTF-8.
+ * - FETCH BODY[section]: resolveSection() on the stored tree gives the byte
+ *   range; for HEADER.FIELDS(.NOT) pass those bytes through
+ *   filterHeaderFields(). null means the part does not exist (Dovecot sends
+ *   an empty string then).
+ * - FETCH BINARY[section] / downloads: findPart() + decodePartBody();
+ *   partText() for display.
  */
 export { normalizeLineEndings } from './line-endings.js';
 export { parseMessage } from './parse-message.js';
