@@ -166,6 +166,58 @@ describe('parser on the whole corpus', () => {
   });
 });
 
+describe('mutated corpus messages', () => {
+  it('survives truncation, byte flips and spliced boundaries without internal errors', () => {
+    // deterministic PRNG (mulberry32) so a failure can be replayed
+    let seed = 0x2f6b1d3;
+    const rand = (): number => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const files = listEml(FIXTURES).filter((f) => statSync(f).size < 200_000);
+    const errors: string[] = [];
+    let runs = 0;
+    for (let n = 0; n < 150; n++) {
+      const file = files[Math.floor(rand() * files.length)]!;
+      const original = normalizeLineEndings(readFileSync(file));
+      for (let k = 0; k < 10; k++) {
+        let msg = Buffer.from(original);
+        const at = Math.floor(rand() * msg.length);
+        switch (k % 5) {
+          case 0:
+            msg = msg.subarray(0, at); // truncated anywhere
+            break;
+          case 1:
+            for (let i = 0; i < 20 && msg.length > 0; i++) msg[Math.floor(rand() * msg.length)] = Math.floor(rand() * 256);
+            break;
+          case 2:
+            msg = Buffer.concat([msg.subarray(0, at), Buffer.from('\r\n--'), msg.subarray(at)]); // stray boundary start
+            break;
+          case 3:
+            msg = Buffer.concat([msg.subarray(0, at), msg.subarray(Math.floor(rand() * msg.length))]); // spliced
+            break;
+          default:
+            msg = Buffer.concat([msg.subarray(0, at), Buffer.from([0, 0x0d, 0x0d, 0x0a, 0x0a, 0x3d, 0x3f]), msg.subarray(at)]);
+        }
+        runs++;
+        const p = parseMessage(msg);
+        if (p.problems.some((x) => x.startsWith('parser error'))) errors.push(`${file} #${k}: ${p.problems.join('; ')}`);
+        checkPart(p.root, 0, msg.length, msg.length, errors, `${file} #${k}`);
+        try {
+          readImap(p.bodyStructure);
+          readImap(p.envelope);
+        } catch (err) {
+          errors.push(`${file} #${k}: ${(err as Error).message}`);
+        }
+      }
+    }
+    expect(runs).toBe(1500);
+    expect(errors.slice(0, 10)).toEqual([]);
+  });
+});
+
 interface WdNode {
   childNodes?: WdNode[];
   message?: WdNode;
