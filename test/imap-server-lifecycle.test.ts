@@ -1,0 +1,151 @@
+/**
+ * Server-level behaviour: timeouts, keep-alives, connection limits, certificate reload, the error
+ * boundary around commands, and graceful shutdown with `* BYE`.
+ */
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/common/logger.js';
+import { generateSelfSigned } from '../src/common/certs.js';
+import { ImapServer, type ImapServerOptions } from '../src/cas/imap/server.js';
+import { RawImapClient, startHarness, type Harness } from './imap-harness.js';
+
+describe('IMAP server lifecycle', () => {
+  let h: Harness;
+  const extra: ImapServer[] = [];
+  beforeAll(async () => {
+    h = await startHarness({ inboxFiles: [] });
+  });
+  afterAll(async () => {
+    for (const server of extra) await server.close();
+    await h?.close();
+  });
+
+  async function serverWith(overrides: Partial<ImapServerOptions>): Promise<{ server: ImapServer; tlsPort: number; plainPort: number }> {
+    const server = new ImapServer({
+      resolveInstance: async () => ({ ok: true, instanceId: 'acme', client: h.acme }),
+      tls: () => ({ key: h.certificate.keyPem, cert: h.certificate.certPem }),
+      productName: () => 'Coffer',
+      log: createLogger('silent'),
+      host: '127.0.0.1',
+      plainPort: 0,
+      tlsPort: 0,
+      ...overrides,
+      limits: { authFailureDelayMs: 10, maxAuthFailureDelayMs: 10, shutdownGraceMs: 300, ...overrides.limits },
+    });
+    extra.push(server);
+    const ports = await server.listen();
+    return { server, tlsPort: ports.tlsPort!, plainPort: ports.plainPort! };
+  }
+
+  it('says BYE to a client that stays silent before login', async () => {
+    const { tlsPort } = await serverWith({ limits: { preAuthIdleTimeoutMs: 150 } });
+    const c = await RawImapClient.connectTls(tlsPort);
+    await c.readLine();
+    expect(await c.readLine(2_000)).toBe('* BYE Disconnected for inactivity.');
+  });
+
+  it('sends keep-alives during IDLE at the configured interval', async () => {
+    const { tlsPort } = await serverWith({ limits: { idleKeepaliveMs: 100 } });
+    const c = await RawImapClient.connectTls(tlsPort);
+    await c.readLine();
+    await c.login();
+    await c.command('a1', 'SELECT INBOX');
+    c.write('a2 IDLE\r\n');
+    expect(await c.readLine()).toBe('+ idling');
+    expect(await c.readLine(2_000)).toBe('* OK Still here');
+    expect(await c.readLine(2_000)).toBe('* OK Still here');
+    c.write('DONE\r\n');
+    expect(await c.readUntilTagged('a2')).toEqual(['a2 OK Idle completed.']);
+    c.close();
+  });
+
+  it('refuses connections over the per-address limit with BYE', async () => {
+    const { tlsPort } = await serverWith({ limits: { maxConnectionsPerAddress: 2 } });
+    const a = await RawImapClient.connectTls(tlsPort);
+    const b = await RawImapClient.connectTls(tlsPort);
+    expect(await a.readLine()).toMatch(/^\* OK /);
+    expect(await b.readLine()).toMatch(/^\* OK /);
+    const c = await RawImapClient.connectTls(tlsPort);
+    expect(await c.readLine()).toBe('* BYE Too many connections from your address.');
+    a.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const d = await RawImapClient.connectTls(tlsPort);
+    expect(await d.readLine()).toMatch(/^\* OK /);
+    b.close();
+    d.close();
+  });
+
+  it('reloads the certificate without a restart', async () => {
+    let current = h.certificate;
+    const { server, tlsPort } = await serverWith({ tls: () => ({ key: current.keyPem, cert: current.certPem }) });
+    const fingerprint = async () => {
+      const socket = tls.connect({ host: '127.0.0.1', port: tlsPort, rejectUnauthorized: false });
+      await new Promise((r) => socket.once('secureConnect', r));
+      const print = socket.getPeerCertificate().fingerprint256;
+      expect(socket.getProtocol()).toMatch(/^TLSv1\.[23]$/);
+      socket.destroy();
+      return print;
+    };
+    const before = await fingerprint();
+    current = generateSelfSigned('localhost');
+    server.reloadCertificate();
+    const after = await fingerprint();
+    expect(after).not.toBe(before);
+  });
+
+  it('refuses TLS 1.1 clients', async () => {
+    const { tlsPort } = await serverWith({});
+    const socket = tls.connect({ host: '127.0.0.1', port: tlsPort, rejectUnauthorized: false, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' });
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('secureConnect', () => resolve('connected'));
+      socket.once('error', () => resolve('refused'));
+    });
+    socket.destroy();
+    expect(outcome).toBe('refused');
+  });
+
+  it('answers an unexpected failure with NO [SERVERBUG] and a reference, and keeps serving', async () => {
+    const { tlsPort } = await serverWith({
+      resolveInstance: async (id) => {
+        if (id === 'broken') throw new Error('routing table exploded: secret internals');
+        return { ok: true, instanceId: 'acme', client: h.acme };
+      },
+    });
+    const c = await RawImapClient.connectTls(tlsPort);
+    await c.readLine();
+    const [answer] = await c.command('b1', 'LOGIN jane@broken pw-jane');
+    expect(answer).toMatch(/^b1 NO \[SERVERBUG\] Internal error occurred\. Refer to server log for more information\. \[[\w-]+\.1\]$/);
+    expect(answer).not.toMatch(/exploded|secret/);
+    expect(await c.command('b2', 'NOOP')).toEqual(['b2 OK NOOP completed.']);
+    await c.login();
+    c.close();
+  });
+
+  it('answers NO [UNAVAILABLE] when the instance cannot be reached and recovers afterwards', async () => {
+    let isDown = false;
+    const { tlsPort } = await serverWith({
+      resolveInstance: async () => (isDown ? { ok: false, reason: 'unavailable', message: 'Instance acme is not running.' } : { ok: true, instanceId: 'acme', client: h.acme }),
+    });
+    isDown = true;
+    const c = await RawImapClient.connectTls(tlsPort);
+    await c.readLine();
+    expect(await c.command('u1', 'LOGIN jane@acme pw-jane')).toEqual(['u1 NO [UNAVAILABLE] Instance acme is not running.']);
+    isDown = false;
+    await c.login();
+    c.close();
+  });
+
+  it('sends BYE to every client at shutdown and stops accepting', async () => {
+    const { server, tlsPort, plainPort } = await serverWith({});
+    const a = await RawImapClient.connectTls(tlsPort);
+    await a.readLine();
+    await a.login();
+    const b = await RawImapClient.connectPlain(plainPort);
+    await b.readLine();
+    const closing = server.close();
+    expect(await a.readLine()).toBe('* BYE Server shutting down.');
+    expect(await b.readLine()).toBe('* BYE Server shutting down.');
+    await closing;
+    await expect(RawImapClient.connectTls(tlsPort)).rejects.toThrow();
+  });
+});
