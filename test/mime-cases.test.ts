@@ -109,6 +109,12 @@ describe('header decoding', () => {
     expect(p.bodyStructure).toContain('("name" "long file name.pdf")');
   });
 
+  it('passes parameter names through as sent, as Dovecot does, and finds Boundary= in any case', () => {
+    const p = parse('MIME-Version: 1.0\nContent-Type: multipart/mixed; Boundary=XY\n\n--XY\nContent-Type: text/plain; CHARSET=US-ASCII\n\nhi\n--XY--\n');
+    expect(p.bodyStructure).toBe('(("text" "plain" ("CHARSET" "US-ASCII") NIL NIL "7bit" 2 0 NIL NIL NIL NIL) "mixed" ("Boundary" "XY") NIL NIL NIL)');
+    expect(p.root.children[0]?.params).toEqual({ charset: 'US-ASCII' });
+  });
+
   it('reads broken unquoted parameters strictly for BODYSTRUCTURE and leniently for display', () => {
     const p = parse('MIME-Version: 1.0\nContent-Type: application/pdf; name=my report.pdf; x=1\n\n%PDF\n');
     expect(p.bodyStructure).toContain('("name" "my" "x" "1")');

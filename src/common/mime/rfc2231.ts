@@ -67,10 +67,12 @@ function readParams(lx: Rfc822Lexer): { strict: ParamList; lenient: ParamList; b
     }
     lx.pos++;
     lx.skipCfws();
+    // Dovecot passes parameter names through as sent ("CHARSET"); the
+    // decoded view uses lowercase names.
     const name = key.toLowerCase();
     if (lx.peek() === '"') {
       const v = lx.quoted();
-      strict.push([name, v]);
+      strict.push([key, v]);
       lenient.push([name, v]);
       continue;
     }
@@ -84,7 +86,7 @@ function readParams(lx: Rfc822Lexer): { strict: ParamList; lenient: ParamList; b
       strictValue = lx.mimeToken() ?? '';
     }
     while (lx.pos < s.length && s[lx.pos] !== ';') lx.pos++;
-    strict.push([name, strictValue]);
+    strict.push([key, strictValue]);
     lenient.push([name, s.slice(start, lx.pos).replace(/[\r\n]/g, '').trim()]);
   }
   return { strict, lenient, broken };
@@ -124,13 +126,17 @@ function mergeParams(pairs: ParamList): { raw: ParamList; decoded: Record<string
     if (!(key in decoded)) decoded[key] = value.includes('=?') ? decodeEncodedWords(value) : value;
   }
   if (segments.length === 0) return { raw, decoded };
+  // group case-insensitively (Dovecot compares with strcasecmp), keep the
+  // first spelling of the name
   const byKey = new Map<string, Segment[]>();
   for (const seg of segments) {
-    const list = byKey.get(seg.key) ?? [];
+    const k = seg.key.toLowerCase();
+    const list = byKey.get(k) ?? [];
     list.push(seg);
-    byKey.set(seg.key, list);
+    byKey.set(k, list);
   }
-  for (const [key, list] of byKey) {
+  for (const list of byKey.values()) {
+    const key = list[0]!.key;
     list.sort((a, b) => a.idx - b.idx);
     const contiguous = list.every((seg, i) => seg.idx === i);
     const hasExtended = list.some((seg) => seg.extended);

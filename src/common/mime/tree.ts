@@ -171,7 +171,7 @@ class TreeBuilder {
       // boundary it has no children and BODYSTRUCTURE shows an empty part.
       meta.container = true;
       // the boundary as Dovecot reads it (strict parameter syntax)
-      const boundary = meta.contentType?.raw.find(([k]) => k === 'boundary')?.[1] ?? meta.contentType?.decoded['boundary'];
+      const boundary = meta.contentType?.raw.find(([k]) => k.toLowerCase() === 'boundary')?.[1] ?? meta.contentType?.decoded['boundary'];
       if (!boundary) {
         this.problems.push(`multipart without boundary at offset ${start}`);
       } else if (depth >= MAX_NESTING_DEPTH) {
