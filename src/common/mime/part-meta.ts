@@ -91,9 +91,11 @@ export function buildPartMeta(buf: Buffer, fields: HeaderField[], parentIsMultip
       // Dovecot takes the token only when nothing but CFWS follows it.
       if (tok !== null && !lx.skipCfws()) meta.encoding = tok;
     }
-    const disp = fieldValue(buf, fields, 'content-disposition');
-    if (disp !== null) {
-      const parsed = parseDisposition(disp);
+    // Dovecot keeps reading Content-Disposition fields while the one it has
+    // carries no parameters, so a later field with parameters wins.
+    for (const f of fields) {
+      if (f.key !== 'content-disposition' || (meta.disposition !== null && meta.disposition.raw.length > 0)) continue;
+      const parsed = parseDisposition(binaryToText(rawValue(buf, f)));
       if (parsed.type !== null) meta.disposition = parsed;
     }
     meta.id = fieldValue(buf, fields, 'content-id');
