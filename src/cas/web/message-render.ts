@@ -108,6 +108,7 @@ export function renderMessage(raw: Buffer, p: { allowRemote: boolean; highlight:
   const bodies = selectBodies(parsed.root);
   const text = bodies.plain ? partText(raw, bodies.plain).slice(0, RENDER_LIMITS.maxBodyChars) : null;
   let htmlOut: SanitizedHtml | null = null;
+  const shownInline = new Set<string>();
   if (bodies.html && p.withHtml) {
     const cids = new Map<string, MimePart>();
     const collect = (part: MimePart): void => { if (part.id) cids.set(cidKey(part.id), part); for (const c of part.children) collect(c); };
@@ -119,11 +120,13 @@ export function renderMessage(raw: Buffer, p: { allowRemote: boolean; highlight:
       const bytes = decodePartBody(raw, part);
       if (bytes.length > RENDER_LIMITS.maxInlineImageBytes || inlined + bytes.length > RENDER_LIMITS.maxInlineTotalBytes) return null;
       inlined += bytes.length;
+      shownInline.add(part.partId);
       return `data:image/${part.subtype === 'jpg' ? 'jpeg' : part.subtype};base64,${bytes.toString('base64')}`;
     };
     htmlOut = sanitizeMailHtml(partText(raw, bodies.html).slice(0, RENDER_LIMITS.maxBodyChars), { allowRemote: p.allowRemote, cidUrl, highlight: p.highlight });
   }
-  return { parsed, text, html: htmlOut, attachments: parsed.attachments };
+  // Images shown in the body are not listed again as attachments.
+  return { parsed, text, html: htmlOut, attachments: parsed.attachments.filter((a) => !(a.inline && shownInline.has(a.partId))) };
 }
 
 /** RFC 6266 Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 8187). */

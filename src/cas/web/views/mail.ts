@@ -99,7 +99,7 @@ ${p.exportScope?.kind === 'search' ? Object.entries(p.exportScope.params).map(([
 </form>` : ''}
 ${p.rows.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<ol class="msglist" data-testid="message-list">
 ${p.rows.map((r) => html`<li class="row" data-href="${href(r)}">
-${p.canExport ? html`<input type="checkbox" class="sel" name="m" value="${r.folderId}:${r.uid}" form="export-form" aria-label="${t('list.select')}">` : ''}
+${p.canExport ? html`<label class="selbox"><input type="checkbox" class="sel" name="m" value="${r.folderId}:${r.uid}" form="export-form" aria-label="${t('list.select')}"></label>` : ''}
 <a class="open" href="${href(r)}">
 <span class="from">${highlight(r.from || t('msg.unknown'), p.highlight ?? null)}</span>
 <span class="subject">${highlight(r.subject || t('list.noSubject'), p.highlight ?? null)}</span>
