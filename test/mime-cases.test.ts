@@ -261,6 +261,14 @@ describe('body decoding and text', () => {
     expect(p.hasAttachments).toBe(true);
   });
 
+  it('keeps message/global a leaf like Dovecot but indexes the message inside', () => {
+    const p = parse('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\n\n--x\n\nouter\n--x\nContent-Type: message/global\n\nSubject: \u00fcber\n\ninner words\n--x--\n');
+    expect(findPart(p.root, '2').message).toBeUndefined();
+    expect(p.bodyStructure).toContain('("message" "global" NIL NIL NIL "7bit" 28 NIL NIL NIL NIL)');
+    expect(p.text).toContain('inner words');
+    expect(p.attachments.map((a) => [a.partId, a.contentType])).toEqual([['2', 'message/global']]);
+  });
+
   it('decodes damaged base64 as far as possible and says so', () => {
     const msg = crlf('MIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\naGVs*bG8g!d29y\nbGQ\n');
     const p = parseMessage(msg);

@@ -116,6 +116,21 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
       }
       continue;
     }
+    if (part.type === 'message' && part.subtype === 'global' && depth < MAX_REENCODED_DEPTH) {
+      // message/global (RFC 6532) is a leaf for IMAP; index the message inside
+      const decoded = decodeBody(message, part).bytes;
+      attachments.push({
+        partId: bodySection(part, role),
+        filename: filenameOf(part),
+        contentType: 'message/global',
+        size: decoded.length,
+        contentId: part.id,
+        inline: part.disposition?.type === 'inline',
+      });
+      const innerMsg = normalizeLineEndings(decoded);
+      addText(extract(innerMsg, buildTree(innerMsg).root, depth + 1).text);
+      continue;
+    }
     if (part.type === 'multipart') {
       // multipart without a usable boundary: index its body as plain text
       addText(textOf(part, decodeBody(message, part).bytes, false));

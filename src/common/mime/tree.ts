@@ -8,10 +8,11 @@
  * - a boundary of an enclosing multipart closes every part inside it, even
  *   when inner multiparts never saw their closing delimiter;
  * - a boundary line inside a header block ends the header there;
- * - message/rfc822 (and message/global, RFC 6532 / RFC 9051 body-type-msg)
- *   bodies are parsed as messages even when (wrongly, RFC 2046 §5.2.1)
- *   base64/QP encoded, as Dovecot does, so BODYSTRUCTURE and section numbers
- *   agree with it;
+ * - message/rfc822 bodies are parsed as messages even when (wrongly, RFC
+ *   2046 §5.2.1) base64/QP encoded, as Dovecot does, so BODYSTRUCTURE and
+ *   section numbers agree with it; message/global (RFC 6532) stays a leaf
+ *   as in Dovecot: IMAP4rev1 clients only expect an ENVELOPE after
+ *   MESSAGE/RFC822 (its text is still indexed, see extract.ts);
  * - a MIME multipart/* without a boundary stays a multipart with no parts.
  * Line scanning uses Buffer.indexOf, so the pass is linear; nesting and part
  * count are capped (limits.ts). */
@@ -180,7 +181,7 @@ class TreeBuilder {
         frame.boundary = Buffer.from(boundary, 'utf8');
         frame.isDigest = part.subtype === 'digest';
       }
-    } else if (part.type === 'message' && (part.subtype === 'rfc822' || part.subtype === 'global')) {
+    } else if (part.type === 'message' && part.subtype === 'rfc822') {
       if (depth >= MAX_NESTING_DEPTH) {
         this.depthProblem(start);
       } else if (this.partCount >= MAX_PARTS) {

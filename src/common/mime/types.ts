@@ -32,7 +32,8 @@ export interface MimePart {
   /** Number of LF in the body (Dovecot's body_size.lines). */
   lines: number;
   children: MimePart[];
-  /** For message/rfc822 and message/global: the encapsulated message's root. */
+  /** For message/rfc822: the encapsulated message's root. (message/global is
+   * a leaf, as in Dovecot; see tree.ts.) */
   message?: MimePart;
 }
 
