@@ -308,6 +308,24 @@ describe('parser output matches Dovecot (imaptest expected responses)', () => {
       expect(failures, failures.join('\n')).toEqual([]);
     });
   }
+  it('orders messages like Dovecot for SORT (SUBJECT) using the stored base subject (RFC 5256)', () => {
+    const messages = readMbox(readFileSync(join(BASE, '_mbox', 'sort-subject.mbox'), 'latin1'));
+    const parsed = messages.map((m) => parseMessage(m));
+    // i;unicode-casemap compares titlecased text; for these subjects that is upper case
+    const key = (i: number): string => parsed[i]!.fields.baseSubject.normalize('NFKD').toUpperCase();
+    const cmp = (a: number, b: number): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+    const seqs = parsed.map((_, i) => i);
+    const bySubject = [...seqs].sort((a, b) => cmp(a, b) || a - b).map((i) => i + 1);
+    const reverse = [...seqs].sort((a, b) => cmp(b, a) || a - b).map((i) => i + 1);
+    const size = (i: number): number => parsed[i]!.size;
+    const subjectReverseSize = [...seqs].sort((a, b) => cmp(a, b) || size(b) - size(a) || a - b).map((i) => i + 1);
+    const script = readFileSync(join(BASE, '_expected', 'sort-subject'), 'utf8');
+    const expected = [...script.matchAll(/^\* sort ([\d ]+)$/gm)].map((m) => m[1]!.trim());
+    expect([bySubject.join(' '), reverse.join(' '), subjectReverseSize.join(' ')]).toEqual(expected);
+    totals.items += 3;
+    totals.matched += 3;
+  });
+
   it('reports the figures', () => {
     console.log(`Dovecot expected items matched: ${totals.matched}/${totals.items}`);
     expect(totals.matched).toBe(totals.items);

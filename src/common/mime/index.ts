@@ -24,6 +24,7 @@ export type { SectionKind, ByteRange } from './section.js';
 export { decodeHeaderValue } from './rfc2047.js';
 export { htmlToText } from './html-text.js';
 export { parseMailDate } from './date.js';
+export { baseSubject } from './subject.js';
 export { imapString, imapNString, imapStringForHumans } from './imap-string.js';
 export { MAX_NESTING_DEPTH, MAX_PARTS } from './limits.js';
 export type { MimePart, ParsedMessage, AttachmentInfo, MessageFields, MessageAddresses, Addr } from './types.js';

@@ -12,6 +12,7 @@ import { extract } from './extract.js';
 import { lastField, rawValue, binaryToText } from './header.js';
 import type { PartMeta } from './part-meta.js';
 import { decodeEncodedWords } from './rfc2047.js';
+import { baseSubject } from './subject.js';
 import { buildTree } from './tree.js';
 import type { MessageFields, MimePart, ParsedMessage } from './types.js';
 
@@ -45,6 +46,7 @@ function buildFields(buf: Buffer, env: EnvelopeData, rootMeta: PartMeta): Messag
   const refs = lastField(rootMeta.fields, 'references');
   return {
     subject: env.subject === null ? '' : decodeEncodedWords(env.subject).replace(/\s+/g, ' ').trim(),
+    baseSubject: env.subject === null ? '' : baseSubject(env.subject),
     from: formatAddrs(toAddrs(env.from)),
     to: formatAddrs(toAddrs(env.to)),
     cc: formatAddrs(toAddrs(env.cc)),
@@ -118,7 +120,7 @@ function fallback(buf: Buffer, err: unknown): ParsedMessage {
     envelope: none,
     bodyStructure: `${body} NIL NIL NIL NIL)`,
     body: `${body})`,
-    fields: { subject: '', from: '', to: '', cc: '', bcc: '', replyTo: '', messageId: null, inReplyTo: null, references: [], date: null },
+    fields: { subject: '', baseSubject: '', from: '', to: '', cc: '', bcc: '', replyTo: '', messageId: null, inReplyTo: null, references: [], date: null },
     addresses: { from: [], to: [], cc: [], bcc: [], sender: [], replyTo: [] },
     text: '',
     attachments: [],

@@ -50,6 +50,8 @@ export interface AttachmentInfo {
 
 export interface MessageFields {
   subject: string;
+  /** RFC 5256 §2.1 base subject (Re:/Fwd:/[list] removed), for SORT and THREAD. */
+  baseSubject: string;
   from: string;
   to: string;
   cc: string;
