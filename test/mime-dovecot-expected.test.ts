@@ -14,7 +14,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodePartBody, filterHeaderFields, findPart, normalizeLineEndings, parseMessage, resolveSection } from '../src/common/mime/index.js';
-import type { ParsedMessage, SectionKind } from '../src/common/mime/index.js';
+import type { Addr, ParsedMessage, SectionKind } from '../src/common/mime/index.js';
 
 const BASE = '/work/shared/corpus/fixtures/dovecot-imaptest';
 const SCRIPTS = [
@@ -324,6 +324,40 @@ describe('parser output matches Dovecot (imaptest expected responses)', () => {
     expect([bySubject.join(' '), reverse.join(' '), subjectReverseSize.join(' ')]).toEqual(expected);
     totals.items += 3;
     totals.matched += 3;
+  });
+
+  it('gives the address keys Dovecot sorts by (SORT FROM/TO/CC, DISPLAYFROM)', () => {
+    const run = (script: string, key: (p: ParsedMessage) => string, items: string[]): void => {
+      const parsed = readMbox(readFileSync(join(BASE, '_mbox', `${script}.mbox`), 'latin1')).map((m) => parseMessage(m));
+      const k = (i: number): string => key(parsed[i]!).toUpperCase();
+      const cmp = (a: number, b: number): number => (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0);
+      const seqs = parsed.map((_, i) => i);
+      const orders: Record<string, string> = {
+        forward: [...seqs].sort((a, b) => cmp(a, b) || a - b).map((i) => i + 1).join(' '),
+        reverse: [...seqs].sort((a, b) => cmp(b, a) || a - b).map((i) => i + 1).join(' '),
+        'reverse arrival': [...seqs].sort((a, b) => cmp(a, b) || b - a).map((i) => i + 1).join(' '),
+      };
+      const script_ = readFileSync(join(BASE, '_expected', script), 'utf8');
+      for (const m of script_.matchAll(/^ok sort \(([^)]*)\) us-ascii all\n\* sort ([\d ]+)$/gm)) {
+        const words = m[1]!.split(' ');
+        if (!items.some((it) => words.includes(it))) continue;
+        const mode = words[0] === 'reverse' ? 'reverse' : words.includes('arrival') ? 'reverse arrival' : 'forward';
+        expect(orders[mode], `${script}: sort (${m[1]})`).toBe(m[2]!.trim());
+        totals.items++;
+        totals.matched++;
+      }
+    };
+    // RFC 5256: addr-mailbox of the first address (a group's name for a group)
+    const mailbox = (list: Addr[]): string => {
+      const a = list[0];
+      if (!a) return '';
+      return a.group ? (a.name ?? '') : (a.address ?? '').replace(/@[^@]*$/, '');
+    };
+    run('sort-addresses', (p) => mailbox(p.addresses.from), ['from']);
+    run('sort-addresses', (p) => mailbox(p.addresses.to), ['to']);
+    run('sort-addresses', (p) => mailbox(p.addresses.cc), ['cc']);
+    // RFC 5957: decoded display name, else the address
+    run('sort-display-from', (p) => p.addresses.from[0]?.name ?? p.addresses.from[0]?.address ?? '', ['displayfrom']);
   });
 
   it('reports the figures', () => {
