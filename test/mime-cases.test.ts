@@ -175,6 +175,7 @@ describe('header decoding', () => {
     expect(parseMailDate('Thu, 15 Feb 2007 01:02:03 +0200')).toBe(Date.UTC(2007, 1, 14, 23, 2, 3));
     expect(parseMailDate('23 Oct 2003 22:25:56 -0700')).toBe(Date.UTC(2003, 9, 24, 5, 25, 56));
     expect(parseMailDate('Mon, 1 Jan 96 10:00 EST')).toBe(Date.UTC(1996, 0, 1, 15, 0, 0));
+    expect(parseMailDate('Fri Feb 22 23:00:00 2008 +0200')).toBe(Date.UTC(2008, 1, 22, 21, 0, 0));
     expect(parseMailDate('garbage')).toBeNull();
     expect(parse('Date: Sat, 24 Mar 2007 23:00:00 +0200\n\nx').fields.date).toBe(Date.UTC(2007, 2, 24, 21, 0, 0));
   });

@@ -13,7 +13,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodePartBody, filterHeaderFields, findPart, normalizeLineEndings, parseMessage, resolveSection } from '../src/common/mime/index.js';
+import { decodePartBody, filterHeaderFields, findPart, normalizeLineEndings, parseMailDate, parseMessage, resolveSection } from '../src/common/mime/index.js';
 import type { Addr, ParsedMessage, SectionKind } from '../src/common/mime/index.js';
 
 const BASE = '/work/shared/corpus/fixtures/dovecot-imaptest';
@@ -358,6 +358,24 @@ describe('parser output matches Dovecot (imaptest expected responses)', () => {
     run('sort-addresses', (p) => mailbox(p.addresses.cc), ['cc']);
     // RFC 5957: decoded display name, else the address
     run('sort-display-from', (p) => p.addresses.from[0]?.name ?? p.addresses.from[0]?.address ?? '', ['displayfrom']);
+  });
+
+  it('gives the dates Dovecot sorts by (SORT DATE; no Date: falls back to the arrival time)', () => {
+    const text = readFileSync(join(BASE, '_mbox', 'sort-date.mbox'), 'latin1');
+    // arrival time = the mbox "From " line date (what imaptest appends with)
+    const arrival = [...text.matchAll(/^From \S+\s+(.*)$/gm)].map((m) => parseMailDate(m[1]!)!);
+    const parsed = readMbox(text).map((m) => parseMessage(m));
+    const date = (i: number): number => parsed[i]!.fields.date ?? arrival[i]!;
+    const seqs = parsed.map((_, i) => i);
+    const orders = [
+      [...seqs].sort((a, b) => date(a) - date(b) || a - b),
+      [...seqs].sort((a, b) => date(b) - date(a) || a - b),
+      [...seqs].sort((a, b) => date(a) - date(b) || parsed[b]!.size - parsed[a]!.size || a - b),
+    ].map((o) => o.map((i) => i + 1).join(' '));
+    const expected = [...readFileSync(join(BASE, '_expected', 'sort-date'), 'utf8').matchAll(/^\* sort ([\d ]+)$/gm)].map((m) => m[1]!.trim());
+    expect(orders).toEqual(expected);
+    totals.items += 3;
+    totals.matched += 3;
   });
 
   it('reports the figures', () => {

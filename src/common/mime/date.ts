@@ -1,6 +1,7 @@
 /**
  * RFC 5322 §3.3 date-time to milliseconds since the epoch, tolerant of what
- * is common in archives: missing day name or seconds, two-digit years
+ * is common in archives: missing day name or seconds, asctime order
+ * ("Fri Feb 22 23:00:00 2008"), two-digit years
  * (RFC 5322 §4.3: < 50 → 20xx), obsolete zone names (§4.3), missing zone
  * (taken as UTC), extra text after the zone. Returns null if no date can be
  * made out. A token scanner, no backtracking regular expressions.
@@ -49,11 +50,11 @@ export function parseMailDate(value: string | null | undefined): number | null {
       continue;
     }
     if (/^\d+$/.test(tok)) {
+      // "22 Feb 2008" (RFC 5322) and "Feb 22 ... 2008" (asctime, mbox From
+      // lines): the first 1-2 digit number is the day, the next one the year.
       const v = parseInt(tok, 10);
-      if (day === -1 && tok.length <= 2 && month === -1) day = v;
-      else if (day === -1 && tok.length <= 2 && year !== -1) day = v;
-      else if (year === -1 && month !== -1) year = tok.length <= 2 ? (v < 50 ? 2000 + v : 1900 + v) : tok.length === 3 ? 1900 + v : v;
-      else if (day === -1 && tok.length <= 2) day = v;
+      if (day === -1 && tok.length <= 2) day = v;
+      else if (year === -1) year = tok.length <= 2 ? (v < 50 ? 2000 + v : 1900 + v) : tok.length === 3 ? 1900 + v : v;
       continue;
     }
     if (timeSeen && zone === null && ZONES[lower] !== undefined) zone = ZONES[lower]!;
