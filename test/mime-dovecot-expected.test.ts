@@ -378,6 +378,27 @@ describe('parser output matches Dovecot (imaptest expected responses)', () => {
     totals.matched += 3;
   });
 
+  it('stores address fields that SEARCH FROM/TO/CC/BCC substring matching finds as Dovecot does', () => {
+    const parsed = readMbox(readFileSync(join(BASE, '_mbox', 'search-addresses.mbox'), 'latin1')).map((m) => parseMessage(m));
+    const script = readFileSync(join(BASE, '_expected', 'search-addresses'), 'utf8');
+    const field = { from: 'from', to: 'to', cc: 'cc', bcc: 'bcc' } as const;
+    let checked = 0;
+    for (const m of script.matchAll(/^ok search (header )?(from|to|cc|bcc) (\S+)\n\* search ?([\d ]*)$/gm)) {
+      const key = field[m[2] as keyof typeof field];
+      const needle = m[3] === '""' ? '' : m[3]!.toLowerCase();
+      const hits = parsed
+        .map((p, i) => ({ p, i }))
+        .filter(({ p }) => (m[1] ? p.fields[key] !== '' : p.fields[key].toLowerCase().includes(needle)))
+        .map(({ i }) => i + 1)
+        .join(' ');
+      expect(hits, `search ${m[1] ?? ''}${m[2]} ${m[3]}`).toBe(m[4]!.trim());
+      checked++;
+    }
+    expect(checked).toBe(28);
+    totals.items += checked;
+    totals.matched += checked;
+  });
+
   it('reports the figures', () => {
     console.log(`Dovecot expected items matched: ${totals.matched}/${totals.items}`);
     expect(totals.matched).toBe(totals.items);
