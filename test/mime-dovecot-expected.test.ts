@@ -13,7 +13,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodePartBody, filterHeaderFields, findPart, normalizeLineEndings, parseMailDate, parseMessage, resolveSection } from '../src/common/mime/index.js';
+import { decodeHeaderValue, decodePartBody, filterHeaderFields, findPart, normalizeLineEndings, parseMailDate, parseMessage, resolveSection } from '../src/common/mime/index.js';
 import type { Addr, ParsedMessage, SectionKind } from '../src/common/mime/index.js';
 
 const BASE = '/work/shared/corpus/fixtures/dovecot-imaptest';
@@ -395,6 +395,29 @@ describe('parser output matches Dovecot (imaptest expected responses)', () => {
       checked++;
     }
     expect(checked).toBe(28);
+    totals.items += checked;
+    totals.matched += checked;
+  });
+
+  it('stores body text that SEARCH BODY/TEXT substring matching finds as Dovecot does', () => {
+    const messages = readMbox(readFileSync(join(BASE, '_mbox', 'search-body.mbox'), 'latin1'));
+    const parsed = messages.map((m) => parseMessage(m));
+    const script = readFileSync(join(BASE, '_expected', 'search-body'), 'utf8');
+    let checked = 0;
+    for (const m of script.matchAll(/^ok search (text|body) (\S+)\n\* search ?([\d ]*)$/gm)) {
+      const needle = m[2]!.toLowerCase();
+      const hits = parsed
+        .map((p, i) => {
+          // TEXT also searches the header (RFC 3501 §6.4.4)
+          const header = m[1] === 'text' ? decodeHeaderValue(messages[i]!.subarray(p.root.headerStart, p.root.headerEnd)) : '';
+          return (header + '\n' + p.text).toLowerCase().includes(needle) ? String(i + 1) : null;
+        })
+        .filter((x) => x !== null)
+        .join(' ');
+      expect(hits, `search ${m[1]} ${m[2]}`).toBe(m[3]!.trim());
+      checked++;
+    }
+    expect(checked).toBe(12);
     totals.items += checked;
     totals.matched += checked;
   });
