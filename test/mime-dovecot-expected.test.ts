@@ -13,7 +13,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeHeaderValue, decodePartBody, filterHeaderFields, findPart, normalizeLineEndings, parseMailDate, parseMessage, resolveSection } from '../src/common/mime/index.js';
+import { decodeHeaderValue, readHeaderFields, decodePartBody, filterHeaderFields, findPart, normalizeLineEndings, parseMailDate, parseMessage, resolveSection } from '../src/common/mime/index.js';
 import type { Addr, ParsedMessage, SectionKind } from '../src/common/mime/index.js';
 
 const BASE = '/work/shared/corpus/fixtures/dovecot-imaptest';
@@ -418,6 +418,30 @@ describe('parser output matches Dovecot (imaptest expected responses)', () => {
       checked++;
     }
     expect(checked).toBe(12);
+    totals.items += checked;
+    totals.matched += checked;
+  });
+
+  it('gives header values that SEARCH SUBJECT/HEADER matching finds as Dovecot does', () => {
+    const messages = readMbox(readFileSync(join(BASE, '_mbox', 'search-header.mbox'), 'latin1'));
+    const parsed = messages.map((m) => parseMessage(m));
+    const headers = parsed.map((p, i) => readHeaderFields(messages[i]!.subarray(p.root.headerStart, p.root.headerEnd)));
+    const script = readFileSync(join(BASE, '_expected', 'search-header'), 'utf8');
+    let checked = 0;
+    for (const m of script.matchAll(/^ok search (not )?(subject|header (\S+)) ("[^"]*"|\S+)\n\* search ?([\d ]*)$/gm)) {
+      const name = (m[3] ?? 'subject').toLowerCase();
+      const needle = m[4]!.replace(/^"|"$/g, '').toLowerCase();
+      const hits = headers
+        .map((h, i) => {
+          const found = h.some((f) => f.name.toLowerCase() === name && f.value.toLowerCase().includes(needle));
+          return found !== Boolean(m[1]) ? String(i + 1) : null;
+        })
+        .filter((x) => x !== null)
+        .join(' ');
+      expect(hits, m[0]).toBe(m[5]!.trim());
+      checked++;
+    }
+    expect(checked).toBe(14);
     totals.items += checked;
     totals.matched += checked;
   });

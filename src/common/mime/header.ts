@@ -165,3 +165,16 @@ export function lastField(fields: HeaderField[], key: string): HeaderField | und
   for (let i = fields.length - 1; i >= 0; i--) if (fields[i]!.key === key) return fields[i];
   return undefined;
 }
+
+/**
+ * All fields of a stored header block, values unfolded and decoded (RFC 2047,
+ * 8-bit as UTF-8/Latin-1), in order. For SEARCH HEADER and for showing the
+ * full header; `raw` keeps the value as sent (folds removed).
+ */
+export function readHeaderFields(headerBlock: Buffer, decode: (raw: string) => string): Array<{ name: string; raw: string; value: string }> {
+  const block = parseHeaderBlock(headerBlock, 0, headerBlock.length, []);
+  return block.fields.map((f) => {
+    const raw = unfold(binaryToText(rawValue(headerBlock, f)));
+    return { name: f.name, raw, value: decode(raw) };
+  });
+}

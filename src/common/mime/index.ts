@@ -21,7 +21,7 @@ export { parseMessage } from './parse-message.js';
 export { decodePartBody, partText } from './decode.js';
 export { resolveSection, filterHeaderFields, findPart } from './section.js';
 export type { SectionKind, ByteRange } from './section.js';
-export { decodeHeaderValue } from './rfc2047.js';
+export { decodeHeaderValue, readHeaderFields } from './rfc2047.js';
 export { htmlToText } from './html-text.js';
 export { parseMailDate } from './date.js';
 export { baseSubject } from './subject.js';

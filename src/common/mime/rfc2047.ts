@@ -9,7 +9,7 @@
  * The scanner uses indexOf only, so it is linear in the input.
  */
 import { decodeCharset } from './charset.js';
-import { bytesToText, binaryToText, unfold } from './header.js';
+import { bytesToText, binaryToText, readHeaderFields as readFields, unfold } from './header.js';
 
 interface EncodedWord {
   end: number;
@@ -143,4 +143,9 @@ export function decodeEncodedWords(input: string): string {
 export function decodeHeaderValue(raw: Buffer | string): string {
   const text = typeof raw === 'string' ? binaryToText(raw) : bytesToText(raw);
   return decodeEncodedWords(text).replace(/\0/g, '\ufffd');
+}
+
+/** Fields of a header block with decoded values (see header.ts). */
+export function readHeaderFields(headerBlock: Buffer): Array<{ name: string; raw: string; value: string }> {
+  return readFields(headerBlock, (raw) => decodeEncodedWords(raw).replace(/\0/g, '\ufffd'));
 }
