@@ -138,7 +138,10 @@ function* emlTree(dir: string, folder: string): Generator<string> {
 }
 
 /** Walks every argument; directories keep their sub-folder structure below `baseFolder`. */
-export async function* readSources(inputs: string[], baseFolder: string, onSkip: (file: string, why: string) => void): AsyncGenerator<SourceMessage> {
+/** Files in directories that are taken as mail; anything else there (notes, images) is ignored and counted. */
+const MAIL_FILE = /\.(eml|mbox|mbx)$/i;
+
+export async function* readSources(inputs: string[], baseFolder: string, onSkip: (file: string, why: string) => void, onIgnore: (file: string) => void = () => {}): AsyncGenerator<SourceMessage> {
   for (const input of inputs) {
     const st = statSync(input);
     if (st.isDirectory()) {
@@ -154,7 +157,8 @@ export async function* readSources(inputs: string[], baseFolder: string, onSkip:
           yield { name: file, folder: mdFolder, raw, flags: maildirFlags(file), internalDate: statSync(file).mtimeMs, bytes: raw.length };
           continue;
         }
-        yield* single(file, folder, onSkip);
+        if (!MAIL_FILE.test(file)) { onIgnore(file); continue; }
+        yield* single(file, folder, onSkip, true);
       }
     } else if (st.isFile()) {
       yield* single(input, baseFolder, onSkip);
@@ -162,11 +166,13 @@ export async function* readSources(inputs: string[], baseFolder: string, onSkip:
   }
 }
 
-async function* single(file: string, folder: string, onSkip: (file: string, why: string) => void): AsyncGenerator<SourceMessage> {
+/** An mbox found in a directory becomes a folder named after it; one given by name goes to --folder (or its own name). */
+async function* single(file: string, folder: string, onSkip: (file: string, why: string) => void, inDirectory = false): AsyncGenerator<SourceMessage> {
   const st = statSync(file);
   if (st.size === 0) { onSkip(file, 'empty file'); return; }
   if (/\.(mbox|mbx)$/i.test(file) || (!/\.eml$/i.test(file) && looksLikeMbox(file))) {
-    const mboxFolder = /\.(mbox|mbx)$/i.test(file) && !folder ? path.basename(file).replace(/\.(mbox|mbx)$/i, '') : folder;
+    const own = path.basename(file).replace(/\.(mbox|mbx)$/i, '');
+    const mboxFolder = inDirectory ? [folder, own].filter(Boolean).join('/') : folder || own;
     yield* mboxFile(file, mboxFolder);
     return;
   }

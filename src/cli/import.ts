@@ -10,10 +10,10 @@ import { readSources, type SourceMessage } from './import-sources.js';
 import { localHost } from './local-host.js';
 
 /** A batch is sent when it reaches either bound: fewer round trips, bounded memory. */
-const BATCH_MESSAGES = 200;
-const BATCH_BYTES = 16 * 1024 * 1024;
+const BATCH_MESSAGES = 1000;
+const BATCH_BYTES = 32 * 1024 * 1024;
 
-export interface ImportSummary { messages: number; imported: number; duplicates: number; broken: number; failed: number; skippedFiles: number; bytes: number; seconds: number }
+export interface ImportSummary { messages: number; imported: number; duplicates: number; broken: number; failed: number; skippedFiles: number; ignoredFiles: number; bytes: number; seconds: number }
 
 export const IMPORT_USAGE = 'usage: coffer import --instance ID --user NAME [--folder PATH] [--data DIR] [--port-offset N] FILE_OR_DIR…';
 
@@ -35,11 +35,12 @@ class ProgressBar {
 export async function runImport(config: CofferConfig, opts: { instance: string; user: string; folder: string; inputs: string[]; quiet?: boolean }): Promise<ImportSummary> {
   for (const i of opts.inputs) if (!existsSync(i)) throw new Error(`${i}: no such file or directory`);
   const { address, identity } = localHost(config);
+  if (!opts.user.trim()) throw new Error('--user must not be empty');
   let client: InstanceClient;
   try { client = await InstanceClient.connect(opts.instance, address, identity); }
   catch (e) { throw new Error(`cannot reach instance ${opts.instance} through the Instance Host at ${address.host}:${address.port}: ${(e as Error).message}`); }
   const started = Date.now();
-  const s: ImportSummary = { messages: 0, imported: 0, duplicates: 0, broken: 0, failed: 0, skippedFiles: 0, bytes: 0, seconds: 0 };
+  const s: ImportSummary = { messages: 0, imported: 0, duplicates: 0, broken: 0, failed: 0, skippedFiles: 0, ignoredFiles: 0, bytes: 0, seconds: 0 };
   const bar = new ProgressBar(!opts.quiet && process.stderr.isTTY === true);
   const errors: string[] = [];
   let batch: SourceMessage[] = [];
@@ -53,7 +54,9 @@ export async function runImport(config: CofferConfig, opts: { instance: string; 
     bar.update(s);
   };
   try {
-    for await (const m of readSources(opts.inputs, opts.folder, (file, why) => { s.skippedFiles++; errors.push(`${file}: skipped (${why})`); })) {
+    const onSkip = (file: string, why: string) => { s.skippedFiles++; errors.push(`${file}: skipped (${why})`); };
+    const onIgnore = () => { s.ignoredFiles++; };
+    for await (const m of readSources(opts.inputs, opts.folder, onSkip, onIgnore)) {
       batch.push(m); batchBytes += m.raw.length; s.messages++; s.bytes += m.bytes;
       if (batch.length >= BATCH_MESSAGES || batchBytes >= BATCH_BYTES) {
         // One batch in flight while the next is read: disk reads overlap with archiving.
@@ -82,6 +85,6 @@ export async function importCommand(flags: Record<string, unknown>, positional: 
   }
   const config = loadConfig(flags);
   const s = await runImport(config, { instance, user, folder: typeof flags.folder === 'string' ? flags.folder : '', inputs: positional, quiet: flags.quiet === true });
-  process.stdout.write(`imported ${s.imported}, duplicates skipped ${s.duplicates}, broken but stored ${s.broken}, failed ${s.failed}, files skipped ${s.skippedFiles} — ${s.messages} messages, ${(s.bytes / 1048576).toFixed(1)} MB in ${s.seconds.toFixed(1)} s (${Math.round(s.messages / Math.max(s.seconds, 0.001))} messages/s)\n`);
+  process.stdout.write(`imported ${s.imported}, duplicates skipped ${s.duplicates}, broken but stored ${s.broken}, failed ${s.failed}, files skipped ${s.skippedFiles}${s.ignoredFiles ? `, ${s.ignoredFiles} files in directories ignored (not .eml, .mbox or Maildir)` : ''} — ${s.messages} messages, ${(s.bytes / 1048576).toFixed(1)} MB in ${s.seconds.toFixed(1)} s (${Math.round(s.messages / Math.max(s.seconds, 0.001))} messages/s)\n`);
   return s.failed > 0 || s.skippedFiles > 0 ? 1 : 0;
 }

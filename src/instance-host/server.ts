@@ -27,10 +27,15 @@ export interface HostServerOptions {
   instancesDir: string;
 }
 
-export function createInstanceHostServer(opts: HostServerOptions): tls.Server {
+export type InstanceHostServer = tls.Server & { closeAll(): Promise<void> };
+
+export function createInstanceHostServer(opts: HostServerOptions): InstanceHostServer {
   const controlPeers = new Set<RpcPeer>();
+  const sockets = new Set<tls.TLSSocket>();
   opts.supervisor.on('status', (s) => { for (const p of controlPeers) p.emitEvent('instanceStatus', s); });
-  return createPinnedServer(opts.certificate, opts.pinned, (socket, thumbprint) => {
+  const server = createPinnedServer(opts.certificate, opts.pinned, (socket, thumbprint) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     let buf = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
@@ -48,7 +53,10 @@ export function createInstanceHostServer(opts: HostServerOptions): tls.Server {
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
-  });
+  }) as InstanceHostServer;
+  /** Stops listening and drops every open relay and control connection (shutdown must not wait for idle clients). */
+  server.closeAll = () => new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
+  return server;
 
   function relay(socket: tls.TLSSocket, instanceId: string, rest: Buffer): void {
     const st = opts.supervisor.get(instanceId);

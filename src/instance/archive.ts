@@ -14,9 +14,13 @@ import { InstanceError } from './errors.js';
 import type { IngestItem, IngestResult, ChangeEvent } from './api.js';
 import type { BlobLocation } from './store/content-pack.js';
 
+/** Quiet time after the last ingest batch before WAL files are checkpointed and truncated. */
+const IDLE_CHECKPOINT_MS = 1000;
+
 export interface StoreRow { id: number; name: string; database_path: string; content_path: string; index_path: string; requested_state: StoreState; created_at: number }
 
-export interface ImapMeta { e: string; s: string; b: string; m: CompactPart }
+/** Pre-serialised IMAP metadata and the address headers that only search and display need, compressed per message. */
+export interface ImapMeta { e: string; s: string; b: string; m: CompactPart; to: string; cc: string; bcc: string }
 
 export interface AutoCreateConfig { sizeThreshold: string | null; baseDirectory: string; contentBaseDirectory: string; indexBaseDirectory: string }
 
@@ -201,31 +205,32 @@ export class Archive {
         list.forEach((p, i) => uidOf.set(p, { uid: r.firstUid + i, modseq: r.firstModseq + i, uidValidity: f.uid_validity, folderPath: f.path }));
       }
     })();
-    const blobs: { sha256: string; loc: BlobLocation & { rawSize: number } }[] = [];
+    const blobs: { sha256: string; location: () => BlobLocation }[] = [];
     const newBlobs = new Set<string>();
     const rows: NewMessageRow[] = [];
     for (const p of prepared) {
       const id = uidOf.get(p)!;
-      if (!newBlobs.has(p.sha) && !store.hasBlob(p.sha)) { blobs.push({ sha256: p.sha, loc: store.appendBlob(p.sha, p.crlf) }); newBlobs.add(p.sha); }
+      if (!newBlobs.has(p.sha) && !store.hasBlob(p.sha)) { blobs.push(store.addBlob(p.sha, p.crlf)); newBlobs.add(p.sha); }
       const flags = p.item.flags ?? ['\\Seen'];
       const internalDate = p.item.internalDate ?? Date.now();
-      store.appendRecovery({ kind: 'message', sha256: p.sha, folder: id.folderPath, uid: id.uid, flags, internalDate, archivedAt: Date.now(), uidValidity: id.uidValidity });
+      store.addRecovery({ kind: 'message', sha256: p.sha, folder: id.folderPath, uid: id.uid, flags, internalDate, archivedAt: Date.now(), uidValidity: id.uidValidity });
       rows.push(this.rowFor(p.parsed, p.crlf, p.sha, p.folder.id, id, flags, internalDate));
     }
     store.commitBatch(blobs, rows);
     this.db.transaction(() => { for (const r of rows) this.folders.addCounts(r.folderId, 1, r.size); })();
     for (const r of rows) this.emit({ kind: 'exists', folderId: r.folderId, uid: r.uid, modseq: r.modseq });
     result.imported += rows.length;
+    this.scheduleIdleCheckpoint();
     return result;
   }
 
   rowFor(parsed: ParsedMessage, crlf: Buffer, sha: string, folderId: number, id: { uid: number; modseq: number; uidValidity: number; folderPath: string }, flags: string[], internalDate: number): NewMessageRow {
     const f = parsed.fields;
-    const imap: ImapMeta = { e: parsed.envelope, s: parsed.bodyStructure, b: parsed.body, m: compactMime(parsed.root) };
+    const imap: ImapMeta = { e: parsed.envelope, s: parsed.bodyStructure, b: parsed.body, m: compactMime(parsed.root), to: f.to, cc: f.cc, bcc: f.bcc };
     const addresses = [f.from, f.to, f.cc, f.bcc].filter(Boolean).join('\n');
     return {
       folderId, uid: id.uid, modseq: id.modseq, sha256: sha, flags, internalDate, size: parsed.size, sentDate: f.date ?? internalDate, // no Date: header → INTERNALDATE, as Dovecot does for SENT* keys
-      subject: f.subject, from: f.from, to: f.to, cc: f.cc, bcc: f.bcc, messageId: f.messageId, hasAttachments: parsed.hasAttachments,
+      subject: f.subject, from: f.from, messageId: f.messageId, hasAttachments: parsed.hasAttachments,
       imap: compressJson(imap), folderPath: id.folderPath, uidValidity: id.uidValidity,
       fts: {
         subject: f.subject, addresses, body: parsed.text,
@@ -271,7 +276,23 @@ export class Archive {
     return store.readRaw(msg.sha256);
   }
 
-  close(): void { for (const s of this.stores.values()) s.close(); this.stores.clear(); }
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  /** When ingest pauses, fold the WAL files back so the disk holds only the databases. */
+  private scheduleIdleCheckpoint(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      try { this.checkpoint(); } catch (err) { this.log.warn({ err }, 'idle checkpoint failed'); }
+    }, IDLE_CHECKPOINT_MS);
+    this.idleTimer.unref();
+  }
+
+  close(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    for (const s of this.stores.values()) s.close();
+    this.stores.clear();
+  }
 
   checkpoint(): void { for (const s of this.stores.values()) s.checkpoint(); this.db.pragma('wal_checkpoint(TRUNCATE)'); }
 }

@@ -65,7 +65,7 @@ export class Reader implements Omit<ArchiveReader, 'readMessage'> {
         if (p.fields.includes('body')) out.body = m.b;
         if (p.fields.includes('mime')) out.mime = m.m;
       }
-      if (p.fields.includes('summary')) Object.assign(out, { subject: msg.subject, from: msg.from, to: msg.to, date: msg.sentDate, hasAttachments: msg.hasAttachments });
+      if (p.fields.includes('summary')) Object.assign(out, { subject: msg.subject, from: msg.from, to: this.archive.imapMeta(store, msg.id).to, date: msg.sentDate, hasAttachments: msg.hasAttachments });
       return out;
     });
   }

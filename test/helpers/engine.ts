@@ -2,17 +2,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type tls from 'node:tls';
 import { createLogger } from '../../src/common/logger.js';
 import { loadOrCreateRoleCertificate, type RoleCertificate } from '../../src/common/certs.js';
 import { InstanceSupervisor } from '../../src/instance-host/supervisor.js';
-import { createInstanceHostServer } from '../../src/instance-host/server.js';
+import { createInstanceHostServer, type InstanceHostServer } from '../../src/instance-host/server.js';
 import { InstanceClient, type HostAddress } from '../../src/instance/client.js';
 
 export interface Engine {
   dataDir: string;
   supervisor: InstanceSupervisor;
-  server: tls.Server;
+  server: InstanceHostServer;
   address: HostAddress;
   identity: RoleCertificate;
   connect(instanceId: string): Promise<InstanceClient>;
@@ -20,13 +19,14 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-export async function startEngine(): Promise<Engine> {
+/** With `portOffset`, the host listens where `coffer import --port-offset N --data DIR` looks for it. */
+export async function startEngine(opts: { portOffset?: number } = {}): Promise<Engine> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-test-'));
   const log = createLogger('silent');
   const identity = loadOrCreateRoleCertificate(path.join(dataDir, 'certs'), 'instance-host');
   const supervisor = new InstanceSupervisor(log);
   const server = createInstanceHostServer({ supervisor, certificate: () => identity, pinned: () => new Set([identity.thumbprint]), log, instancesDir: path.join(dataDir, 'instances') });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(opts.portOffset === undefined ? 0 : 8472 + opts.portOffset, '127.0.0.1', r));
   const address: HostAddress = { host: '127.0.0.1', port: (server.address() as { port: number }).port, thumbprint: identity.thumbprint };
   const clients: InstanceClient[] = [];
   const engine: Engine = {
@@ -40,7 +40,7 @@ export async function startEngine(): Promise<Engine> {
     async close() {
       for (const c of clients) c.close();
       await supervisor.stopAll();
-      await new Promise<void>((r) => server.close(() => r()));
+      await server.closeAll();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

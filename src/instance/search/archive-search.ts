@@ -69,10 +69,8 @@ export function searchArchive(archive: Archive, readable: Set<string>, q: Archiv
     const where: string[] = ['m.folder_id IN (SELECT value FROM json_each(@folders))'];
     const params: Record<string, unknown> = { folders: JSON.stringify([...folderPath.keys()]) };
     if (fts.length) { where.push('m.id IN (SELECT rowid FROM idx.fts WHERE fts MATCH @fts)'); params.fts = fts.map((e) => `(${e})`).join(' AND '); }
-    for (const k of ['from', 'to', 'cc', 'bcc'] as const) {
-      const v = q[k];
-      if (v && v.trim()) { where.push(`instr(lower(m.${k === 'from' ? 'from_' : k === 'to' ? 'to_' : k}), @${k}) > 0`); params[k] = v.trim().toLowerCase(); }
-    }
+    // From is kept in the row and matched exactly; to/cc/bcc match through the index's address column.
+    if (q.from && q.from.trim()) { where.push('instr(lower(m.from_), @from) > 0'); params.from = q.from.trim().toLowerCase(); }
     if (q.dateFrom) { where.push('m.sent_date >= @dateFrom'); params.dateFrom = dayStart(q.dateFrom, 'dateFrom'); }
     if (q.dateTo) { where.push('m.sent_date < @dateTo'); params.dateTo = dayStart(q.dateTo, 'dateTo') + 86_400_000; }
     if (q.minSize !== undefined) { where.push('m.size >= @minSize'); params.minSize = q.minSize; }

@@ -101,9 +101,15 @@ export class ImapSearch {
       case 'subject': case 'from': case 'to': case 'cc': case 'bcc': {
         // Decoded header values are kept in the row at archive time, so these keys never touch content.
         const v = n.value.toLowerCase();
-        const field = n.key === 'subject' ? m.subject : n.key === 'from' ? m.from : n.key === 'to' ? m.to : n.key === 'cc' ? m.cc : m.bcc;
-        if (v === '') return field !== '' || this.headerPresent(c, n.key);
-        return field.toLowerCase().includes(v);
+        if (n.key === 'subject' || n.key === 'from') {
+          const field = n.key === 'subject' ? m.subject : m.from;
+          if (v === '') return field !== '' || this.headerPresent(c, n.key);
+          return field.toLowerCase().includes(v);
+        }
+        if (v === '') return this.headerPresent(c, n.key);
+        if (!this.mayContain(c, n.key, v)) return false;
+        const meta = this.archive.imapMeta(c.store, m.id);
+        return (n.key === 'to' ? meta.to : n.key === 'cc' ? meta.cc : meta.bcc).toLowerCase().includes(v);
       }
       case 'header': {
         const v = n.value.toLowerCase();

@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { parseMessage } from '../../common/mime/index.js';
-import { ContentArea, type RecoveryRecord } from './content-pack.js';
-import { decompress } from './codec.js';
+import { ContentArea, type BlobLocation, type RecoveryRecord } from './content-pack.js';
 import { ArchiveStore } from './store.js';
 import type { Archive } from '../archive.js';
 import { InstanceError } from '../errors.js';
@@ -19,25 +18,27 @@ function checkAbort(signal?: AbortSignal): void {
   if (signal?.aborted) throw new InstanceError('CANCELLED', 'cancelled by request');
 }
 
-/** Checks every content record (readable, SHA-256, size); rows and recovery records are checked by verifyArchiveStore. */
+/** Checks every content block (readable, decompresses) and every message's SHA-256 and size. */
 function verifyContent(store: ArchiveStore, progress: Progress, signal?: AbortSignal): VerifyReport {
   const problems: string[] = [];
-  for (const rec of store.content.scan()) {
-    if (rec.magic === 'corrupt') problems.push(`content pack ${rec.pack} is damaged at offset ${rec.offset}: ${rec.reason}`);
-  }
-  const blobs = store.db.prepare('SELECT sha256, pack, offset, length, raw_size FROM blobs').all() as { sha256: string; pack: number; offset: number; length: number; raw_size: number }[];
+  const blobs = new Map((store.db.prepare('SELECT lower(hex(sha256)) AS sha256, raw_size FROM blobs').all() as { sha256: string; raw_size: number }[]).map((b) => [b.sha256, b.raw_size]));
+  const seen = new Set<string>();
   let i = 0;
-  for (const b of blobs) {
-    if (++i % 500 === 0) { checkAbort(signal); progress(Math.round((i / blobs.length) * 80), `checked ${i} of ${blobs.length} messages' content`); }
-    try {
-      const { header, data } = store.content.readBlob(b);
-      const raw = decompress(data);
-      const sha = createHash('sha256').update(raw).digest('hex');
-      if (sha !== b.sha256 || header.sha256 !== b.sha256) problems.push(`content ${b.sha256}: hash mismatch (found ${sha})`);
-      if (raw.length !== b.raw_size) problems.push(`content ${b.sha256}: size ${raw.length}, expected ${b.raw_size}`);
-    } catch (e) { problems.push(`content ${b.sha256}: ${(e as Error).message}`); }
+  for (const rec of store.content.scan()) {
+    if (rec.magic === 'corrupt') { problems.push(`content pack ${rec.pack} is damaged at offset ${rec.offset}: ${rec.reason}`); continue; }
+    if (rec.magic !== 'blob' || !blobs.has(rec.sha256) || seen.has(rec.sha256)) continue;
+    if (++i % 500 === 0) { checkAbort(signal); progress(Math.round((i / Math.max(1, blobs.size)) * 80), `checked ${i} of ${blobs.size} messages' content`); }
+    const sha = createHash('sha256').update(rec.data).digest('hex');
+    if (sha !== rec.sha256) { problems.push(`content ${rec.sha256}: hash mismatch (found ${sha})`); continue; }
+    if (rec.data.length !== blobs.get(rec.sha256)) problems.push(`content ${rec.sha256}: size ${rec.data.length}, expected ${blobs.get(rec.sha256)}`);
+    seen.add(rec.sha256);
   }
-  return { storeId: store.id, messages: 0, blobs: blobs.length, problems };
+  // Every blob row must also be readable where its row says it is (the scan may have found another copy).
+  for (const b of store.db.prepare('SELECT lower(hex(sha256)) FROM blobs').pluck().all() as string[]) {
+    try { const raw = store.readRaw(b); if (createHash('sha256').update(raw).digest('hex') !== b) problems.push(`content ${b}: hash mismatch at its recorded location`); }
+    catch (e) { problems.push(`content ${b}: ${(e as Error).message}`); }
+  }
+  return { storeId: store.id, messages: 0, blobs: blobs.size, problems };
 }
 
 /** Full verification with folder paths from the instance (recovery records name folders by path). */
@@ -45,8 +46,8 @@ export function verifyArchiveStore(archive: Archive, store: ArchiveStore, includ
   const report = verifyContent(store, progress, signal);
   const recovery = new Set<string>();
   for (const rec of store.content.scan()) if (rec.magic === 'recovery' && rec.header.kind === 'message') recovery.add(`${rec.header.folder}\u0000${rec.header.uid}`);
-  const known = new Set(store.db.prepare('SELECT sha256 FROM blobs').pluck().all() as string[]);
-  const rows = store.db.prepare('SELECT id, folder_id, uid, sha256 FROM messages').all() as { id: number; folder_id: number; uid: number; sha256: string }[];
+  const known = new Set(store.db.prepare('SELECT lower(hex(sha256)) FROM blobs').pluck().all() as string[]);
+  const rows = store.db.prepare('SELECT id, folder_id, uid, lower(hex(sha256)) AS sha256 FROM messages').all() as { id: number; folder_id: number; uid: number; sha256: string }[];
   report.messages = rows.length;
   for (const r of rows) {
     const f = archive.folders.get(r.folder_id);
@@ -80,11 +81,11 @@ export function recoverStore(archive: Archive, storeId: number, progress: Progre
   const store = new ArchiveStore(storeId, paths);
   const problems: string[] = [];
   try {
-    const blobs = new Map<string, { pack: number; offset: number; length: number; rawSize: number }>();
+    const blobs = new Map<string, { pack: number; offset: number; length: number; start: number; rawSize: number }>();
     const messages = new Map<string, RecoveryRecord>();
     for (const rec of store.content.scan()) {
       if (rec.magic === 'corrupt') { problems.push(`content pack ${rec.pack} damaged at offset ${rec.offset}: ${rec.reason}`); continue; }
-      if (rec.magic === 'blob') { if (!blobs.has(rec.header.sha256)) blobs.set(rec.header.sha256, { pack: rec.pack, offset: rec.offset, length: rec.length, rawSize: rec.header.rawSize }); continue; }
+      if (rec.magic === 'blob') { if (!blobs.has(rec.sha256)) blobs.set(rec.sha256, rec.loc); continue; }
       const h = rec.header;
       const key = `${h.folder}\u0000${h.sha256}`;
       // One message per (folder, content): a rerun after a crash may have written the same one twice.
@@ -95,7 +96,7 @@ export function recoverStore(archive: Archive, storeId: number, progress: Progre
     let done = 0;
     const batch: Parameters<ArchiveStore['commitBatch']>[1] = [];
     const flush = () => { if (batch.length) { store.commitBatch([], batch.splice(0)); } };
-    store.db.transaction(() => { for (const [sha, b] of blobs) store.db.prepare('INSERT OR IGNORE INTO blobs (sha256, pack, offset, length, raw_size) VALUES (?, ?, ?, ?, ?)').run(sha, b.pack, b.offset, b.length, b.rawSize); })();
+    store.db.transaction(() => { for (const [sha, b] of blobs) store.db.prepare('INSERT OR IGNORE INTO blobs (sha256, pack, offset, length, start, raw_size) VALUES (unhex(?), ?, ?, ?, ?, ?)').run(sha, b.pack, b.offset, b.length, b.start, b.rawSize); })();
     for (const h of list) {
       if (++done % 200 === 0) { checkAbort(signal); progress(Math.round((done / list.length) * 95), `recovered ${done} of ${list.length} messages`); }
       const b = blobs.get(h.sha256);
@@ -122,7 +123,7 @@ export function recoverStore(archive: Archive, storeId: number, progress: Progre
 export function compactStore(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): { bytesBefore: number; bytesAfter: number } {
   const store = archive.store(storeId);
   const before = store.content.totalBytes();
-  const used = new Set(store.db.prepare('SELECT DISTINCT sha256 FROM messages').pluck().all() as string[]);
+  const used = new Set(store.db.prepare('SELECT DISTINCT lower(hex(sha256)) FROM messages').pluck().all() as string[]);
   const live = new Set<string>();
   for (const r of store.db.prepare('SELECT folder_id, uid FROM messages').all() as { folder_id: number; uid: number }[]) {
     const f = archive.folders.get(r.folder_id);
@@ -132,18 +133,18 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
   const tmpDir = `${dir}.compacting`;
   if (existsSync(tmpDir)) rmSync(tmpDir, { recursive: true });
   const out = new ContentArea(tmpDir);
-  const moved = new Map<string, { pack: number; offset: number; length: number }>();
+  const moved = new Map<string, { location: () => BlobLocation }>();
   let n = 0;
   for (const rec of store.content.scan()) {
     if (++n % 1000 === 0) { checkAbort(signal); progress(Math.min(90, Math.round(n / 100)), `copied ${n} records`); }
-    if (rec.magic === 'blob' && used.has(rec.header.sha256) && !moved.has(rec.header.sha256)) moved.set(rec.header.sha256, out.appendBlob(rec.header, rec.data));
-    else if (rec.magic === 'recovery' && rec.header.kind === 'message' && live.has(`${rec.header.folder}\u0000${rec.header.uid}`)) out.appendRecovery(rec.header);
+    if (rec.magic === 'blob' && used.has(rec.sha256) && !moved.has(rec.sha256)) moved.set(rec.sha256, out.addBlob(rec.sha256, Buffer.from(rec.data)));
+    else if (rec.magic === 'recovery' && rec.header.kind === 'message' && live.has(`${rec.header.folder}\u0000${rec.header.uid}`)) out.addRecovery(rec.header);
   }
-  out.sync();
+  out.flush();
   out.close();
   store.db.transaction(() => {
-    const upd = store.db.prepare('UPDATE blobs SET pack = ?, offset = ?, length = ? WHERE sha256 = ?');
-    for (const [sha, l] of moved) upd.run(l.pack, l.offset, l.length, sha);
+    const upd = store.db.prepare('UPDATE blobs SET pack = ?, offset = ?, length = ?, start = ? WHERE sha256 = unhex(?)');
+    for (const [sha, m] of moved) { const l = m.location(); upd.run(l.pack, l.offset, l.length, l.start, sha); }
     store.db.prepare('DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM messages)').run();
     store.db.prepare(`DELETE FROM meta WHERE key = 'content_end'`).run();
   })();
@@ -161,7 +162,7 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
 /** Drops and rebuilds the full-text index of a store from its messages. */
 export function rebuildIndex(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): { messages: number } {
   const store = archive.store(storeId);
-  const rows = store.db.prepare('SELECT id, folder_id, uid, sha256, flags, internal_date FROM messages').all() as { id: number; folder_id: number; uid: number; sha256: string; flags: string; internal_date: number }[];
+  const rows = store.db.prepare('SELECT id, folder_id, uid, lower(hex(sha256)) AS sha256, flags, internal_date FROM messages').all() as { id: number; folder_id: number; uid: number; sha256: string; flags: string; internal_date: number }[];
   store.index.exec(`DELETE FROM fts`);
   const ins = store.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)');
   let n = 0;

@@ -13,26 +13,24 @@ const STORE_SCHEMA_VERSION = 1;
 
 const STORE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- SHA-256 as 32 bytes (not 64 hex digits): it is stored three times per message.
 CREATE TABLE IF NOT EXISTS blobs (
-  sha256 TEXT PRIMARY KEY,
+  sha256 BLOB PRIMARY KEY,
   pack INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
-  raw_size INTEGER NOT NULL
+  start INTEGER NOT NULL, raw_size INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS messages (
   id INTEGER PRIMARY KEY,
   folder_id INTEGER NOT NULL,
   uid INTEGER NOT NULL,
   modseq INTEGER NOT NULL,
-  sha256 TEXT NOT NULL,
+  sha256 BLOB NOT NULL,
   flags TEXT NOT NULL,
   internal_date INTEGER NOT NULL,
   size INTEGER NOT NULL,
   sent_date INTEGER,
   subject TEXT NOT NULL,
   from_ TEXT NOT NULL,
-  to_ TEXT NOT NULL,
-  cc TEXT NOT NULL,
-  bcc TEXT NOT NULL,
   message_id TEXT,
   has_attachments INTEGER NOT NULL,
   imap BLOB NOT NULL,
@@ -45,6 +43,7 @@ CREATE TABLE IF NOT EXISTS expunged (folder_id INTEGER NOT NULL, uid INTEGER NOT
 
 /** Token rules serve both engines: words for the web, verified substrings for IMAP SEARCH. */
 const INDEX_SCHEMA = `
+PRAGMA auto_vacuum = INCREMENTAL;
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
   subject, addresses, body, attachment_names, attachment_text, headers,
   content='', contentless_delete=1, detail='column',
@@ -58,6 +57,8 @@ function tune(db: Db): void {
   db.pragma('synchronous = NORMAL');
   db.pragma('cache_size = -32000');
   db.pragma('busy_timeout = 5000');
+  // Without a limit the WAL file keeps its largest size after checkpoints; archives grow in bursts.
+  db.pragma('journal_size_limit = 4194304');
 }
 
 export function openStoreDb(databaseDir: string): Db {
@@ -76,5 +77,7 @@ export function openIndexDb(indexDir: string): Db {
   const db = new Database(path.join(indexDir, 'index.db'));
   tune(db);
   db.exec(INDEX_SCHEMA);
+  // Fewer, larger index segments: a little more merge work per insert, a noticeably smaller index.
+  db.prepare(`INSERT INTO fts (fts, rank) VALUES ('automerge', 2)`).run();
   return db;
 }

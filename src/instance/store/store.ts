@@ -7,7 +7,6 @@ import { existsSync, rmSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ContentArea, type BlobLocation, type RecoveryRecord } from './content-pack.js';
 import { openIndexDb, openStoreDb, type Db } from './store-db.js';
-import { compress, decompress } from './codec.js';
 
 export type StoreState = 'current' | 'normal' | 'writeProtected' | 'disabled';
 export const STORE_STATES: readonly StoreState[] = ['current', 'normal', 'writeProtected', 'disabled'];
@@ -27,9 +26,6 @@ export interface StoredMessage {
   sentDate: number | null;
   subject: string;
   from: string;
-  to: string;
-  cc: string;
-  bcc: string;
   messageId: string | null;
   hasAttachments: boolean;
 }
@@ -44,18 +40,18 @@ export interface NewMessageRow extends Omit<StoredMessage, 'id'> {
 
 interface MessageDbRow {
   id: number; folder_id: number; uid: number; modseq: number; sha256: string; flags: string; internal_date: number; size: number;
-  sent_date: number | null; subject: string; from_: string; to_: string; cc: string; bcc: string; message_id: string | null; has_attachments: number;
+  sent_date: number | null; subject: string; from_: string; message_id: string | null; has_attachments: number;
 }
 
 export function rowToMessage(r: MessageDbRow): StoredMessage {
   return {
     id: r.id, folderId: r.folder_id, uid: r.uid, modseq: r.modseq, sha256: r.sha256, flags: JSON.parse(r.flags) as string[],
-    internalDate: r.internal_date, size: r.size, sentDate: r.sent_date, subject: r.subject, from: r.from_, to: r.to_, cc: r.cc, bcc: r.bcc,
+    internalDate: r.internal_date, size: r.size, sentDate: r.sent_date, subject: r.subject, from: r.from_,
     messageId: r.message_id, hasAttachments: r.has_attachments === 1,
   };
 }
 
-export const MESSAGE_COLUMNS = 'id, folder_id, uid, modseq, sha256, flags, internal_date, size, sent_date, subject, from_, to_, cc, bcc, message_id, has_attachments';
+export const MESSAGE_COLUMNS = 'id, folder_id, uid, modseq, lower(hex(sha256)) AS sha256, flags, internal_date, size, sent_date, subject, from_, message_id, has_attachments';
 
 export class ArchiveStore {
   readonly db: Db;
@@ -70,12 +66,12 @@ export class ArchiveStore {
     // The index attached to the metadata connection lets one query join full-text hits with rows.
     this.db.prepare('ATTACH DATABASE ? AS idx').run(path.join(paths.indexPath, 'index.db'));
     this.stmts = {
-      blob: this.db.prepare('SELECT pack, offset, length, raw_size FROM blobs WHERE sha256 = ?'),
-      insertBlob: this.db.prepare('INSERT OR IGNORE INTO blobs (sha256, pack, offset, length, raw_size) VALUES (?, ?, ?, ?, ?)'),
-      insertMessage: this.db.prepare(`INSERT INTO messages (folder_id, uid, modseq, sha256, flags, internal_date, size, sent_date, subject, from_, to_, cc, bcc, message_id, has_attachments, imap)
-        VALUES (@folderId, @uid, @modseq, @sha256, @flags, @internalDate, @size, @sentDate, @subject, @from, @to, @cc, @bcc, @messageId, @hasAttachments, @imap)`),
+      blob: this.db.prepare('SELECT pack, offset, length, start, raw_size FROM blobs WHERE sha256 = unhex(?)'),
+      insertBlob: this.db.prepare('INSERT OR IGNORE INTO blobs (sha256, pack, offset, length, start, raw_size) VALUES (unhex(?), ?, ?, ?, ?, ?)'),
+      insertMessage: this.db.prepare(`INSERT INTO messages (folder_id, uid, modseq, sha256, flags, internal_date, size, sent_date, subject, from_, message_id, has_attachments, imap)
+        VALUES (@folderId, @uid, @modseq, unhex(@sha256), @flags, @internalDate, @size, @sentDate, @subject, @from, @messageId, @hasAttachments, @imap)`),
       insertFts: this.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      hasInFolder: this.db.prepare('SELECT 1 FROM messages WHERE folder_id = ? AND sha256 = ? LIMIT 1'),
+      hasInFolder: this.db.prepare('SELECT 1 FROM messages WHERE folder_id = ? AND sha256 = unhex(?) LIMIT 1'),
       setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
     };
@@ -102,25 +98,24 @@ export class ArchiveStore {
 
   hasMessageInFolder(folderId: number, sha256: string): boolean { return this.stmts.hasInFolder.get(folderId, sha256) !== undefined; }
 
-  /** Appends content for a batch; nothing is visible until `commitBatch`. */
-  appendBlob(sha256: string, raw: Buffer): BlobLocation & { rawSize: number } {
-    const loc = this.content.appendBlob({ sha256, rawSize: raw.length }, compress(raw));
-    return { ...loc, rawSize: raw.length };
+  /** Queues content for a batch; nothing is visible until `commitBatch`. */
+  addBlob(sha256: string, raw: Buffer): { sha256: string; location: () => BlobLocation } {
+    return { sha256, ...this.content.addBlob(sha256, raw) };
   }
 
-  appendRecovery(rec: RecoveryRecord): void { this.content.appendRecovery(rec); }
+  addRecovery(rec: RecoveryRecord): void { this.content.addRecovery(rec); }
 
-  /** Content first (fsync), then one metadata transaction, then the index: a crash leaves at most orphans. */
-  commitBatch(blobs: { sha256: string; loc: BlobLocation & { rawSize: number } }[], rows: NewMessageRow[]): number[] {
-    this.content.sync();
+  /** Content first (written, fsynced), then one metadata transaction, then the index: a crash leaves at most orphans. */
+  commitBatch(blobs: { sha256: string; location: () => BlobLocation }[], rows: NewMessageRow[]): number[] {
+    this.content.flush();
     const ids: number[] = [];
     const end = this.content.endPosition();
     this.db.transaction(() => {
-      for (const b of blobs) this.stmts.insertBlob.run(b.sha256, b.loc.pack, b.loc.offset, b.loc.length, b.loc.rawSize);
+      for (const b of blobs) { const l = b.location(); this.stmts.insertBlob.run(b.sha256, l.pack, l.offset, l.length, l.start, l.rawSize); }
       for (const r of rows) {
         const info = this.stmts.insertMessage.run({
           folderId: r.folderId, uid: r.uid, modseq: r.modseq, sha256: r.sha256, flags: JSON.stringify(r.flags), internalDate: r.internalDate,
-          size: r.size, sentDate: r.sentDate, subject: r.subject, from: r.from, to: r.to, cc: r.cc, bcc: r.bcc, messageId: r.messageId,
+          size: r.size, sentDate: r.sentDate, subject: r.subject, from: r.from, messageId: r.messageId,
           hasAttachments: r.hasAttachments ? 1 : 0, imap: r.imap,
         });
         ids.push(Number(info.lastInsertRowid));
@@ -135,10 +130,9 @@ export class ArchiveStore {
 
   /** Raw message bytes (CRLF form) of a blob. */
   readRaw(sha256: string): Buffer {
-    const b = this.stmts.blob.get(sha256) as { pack: number; offset: number; length: number; raw_size: number } | undefined;
+    const b = this.stmts.blob.get(sha256) as { pack: number; offset: number; length: number; start: number; raw_size: number } | undefined;
     if (!b) throw new Error(`content ${sha256} is not in store ${this.id}`);
-    const { data } = this.content.readBlob({ pack: b.pack, offset: b.offset, length: b.length });
-    return decompress(data);
+    return this.content.readBlob({ pack: b.pack, offset: b.offset, length: b.length, start: b.start, rawSize: b.raw_size });
   }
 
   messageCount(): number { return (this.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n; }
@@ -153,9 +147,11 @@ export class ArchiveStore {
   }
 
   checkpoint(): void {
+    // Pages freed by index segment merges go back to the file system.
+    this.index.pragma('incremental_vacuum');
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.index.pragma('wal_checkpoint(TRUNCATE)');
-    this.content.sync();
+    this.content.flush();
   }
 
   close(): void {
