@@ -446,6 +446,31 @@ describe('parser output matches Dovecot (imaptest expected responses)', () => {
     totals.matched += checked;
   });
 
+  it('stores sent dates that SENTBEFORE/SENTON/SENTSINCE compare as Dovecot does (sender\'s local day)', () => {
+    const parsed = readMbox(readFileSync(join(BASE, '_mbox', 'search-date.mbox'), 'latin1')).map((m) => parseMessage(m));
+    const dayMs = 86_400_000;
+    const localDay = (p: ParsedMessage): number => Math.floor((p.fields.date! + p.fields.dateZoneMinutes! * 60_000) / dayMs);
+    const script = readFileSync(join(BASE, '_expected', 'search-date'), 'utf8');
+    let checked = 0;
+    for (const m of script.matchAll(/^ok search (?:(\d+):(\d+|\*) )?(not )?(sentbefore|senton|sentsince) (\S+)\n\* search ?([\d ]*)$/gm)) {
+      const first = m[1] ? parseInt(m[1], 10) : 1;
+      const last = m[2] && m[2] !== '*' ? parseInt(m[2], 10) : parsed.length;
+      const day = Math.floor(parseMailDate(`${m[5]!.replace(/-/g, ' ')} 00:00 +0000`)! / dayMs);
+      const test = (d: number): boolean => (m[4] === 'sentbefore' ? d < day : m[4] === 'senton' ? d === day : d >= day);
+      const hits = parsed
+        .map((p, i) => ({ p, seq: i + 1 }))
+        .filter(({ seq }) => seq >= first && seq <= last)
+        .filter(({ p }) => test(localDay(p)) !== Boolean(m[3]))
+        .map(({ seq }) => seq)
+        .join(' ');
+      expect(hits, m[0]).toBe(m[6]!.trim());
+      checked++;
+    }
+    expect(checked).toBe(28);
+    totals.items += checked;
+    totals.matched += checked;
+  });
+
   it('reports the figures', () => {
     console.log(`Dovecot expected items matched: ${totals.matched}/${totals.items}`);
     expect(totals.matched).toBe(totals.items);

@@ -17,6 +17,16 @@ const ZONES: Record<string, number> = {
 };
 
 export function parseMailDate(value: string | null | undefined): number | null {
+  return parseMailDateZone(value)?.ms ?? null;
+}
+
+/**
+ * Like parseMailDate, with the sender's zone offset in minutes east of UTC
+ * (0 when missing). SENTON / SENTBEFORE / SENTSINCE compare the date as the
+ * sender wrote it, "disregarding time and timezone" (RFC 3501 §6.4.4), so
+ * the local day is (ms + zone * 60000) in UTC terms, as Dovecot computes it.
+ */
+export function parseMailDateZone(value: string | null | undefined): { ms: number; zoneMinutes: number } | null {
   if (!value) return null;
   const s = value.length > 200 ? value.slice(0, 200) : value;
   const tokens = s.replace(/\([^()]*\)/g, ' ').split(/[\s,]+/).filter((t) => t.length > 0);
@@ -61,8 +71,8 @@ export function parseMailDate(value: string | null | undefined): number | null {
   }
   if (day < 1 || day > 31 || month < 0 || year < 0 || h > 23 || m > 59 || sec > 60) {
     const fallback = Date.parse(s);
-    return Number.isFinite(fallback) ? fallback : null;
+    return Number.isFinite(fallback) ? { ms: fallback, zoneMinutes: 0 } : null;
   }
   const utc = Date.UTC(year, month, day, h, m, Math.min(sec, 59));
-  return utc - (zone ?? 0) * 60_000;
+  return { ms: utc - (zone ?? 0) * 60_000, zoneMinutes: zone ?? 0 };
 }

@@ -6,7 +6,7 @@
  */
 import { formatAddrs, toAddrs } from './address.js';
 import { writeBodyStructure } from './bodystructure.js';
-import { parseMailDate } from './date.js';
+import { parseMailDateZone } from './date.js';
 import { collectEnvelope, EnvelopeData, writeEnvelope } from './envelope.js';
 import { extract } from './extract.js';
 import { lastField, rawValue, binaryToText } from './header.js';
@@ -44,6 +44,7 @@ function firstMsgId(value: string | null): string | null {
 /** Decoded fields for display and search; the same occurrence as ENVELOPE uses. */
 function buildFields(buf: Buffer, env: EnvelopeData, rootMeta: PartMeta): MessageFields {
   const refs = lastField(rootMeta.fields, 'references');
+  const sent = parseMailDateZone(env.date);
   return {
     subject: env.subject === null ? '' : decodeEncodedWords(env.subject).replace(/\s+/g, ' ').trim(),
     baseSubject: env.subject === null ? '' : baseSubject(env.subject),
@@ -55,7 +56,8 @@ function buildFields(buf: Buffer, env: EnvelopeData, rootMeta: PartMeta): Messag
     messageId: firstMsgId(env.messageId),
     inReplyTo: firstMsgId(env.inReplyTo),
     references: refs ? msgIds(binaryToText(rawValue(buf, refs))) : [],
-    date: parseMailDate(env.date),
+    date: sent?.ms ?? null,
+    dateZoneMinutes: sent?.zoneMinutes ?? null,
   };
 }
 
@@ -120,7 +122,7 @@ function fallback(buf: Buffer, err: unknown): ParsedMessage {
     envelope: none,
     bodyStructure: `${body} NIL NIL NIL NIL)`,
     body: `${body})`,
-    fields: { subject: '', baseSubject: '', from: '', to: '', cc: '', bcc: '', replyTo: '', messageId: null, inReplyTo: null, references: [], date: null },
+    fields: { subject: '', baseSubject: '', from: '', to: '', cc: '', bcc: '', replyTo: '', messageId: null, inReplyTo: null, references: [], date: null, dateZoneMinutes: null },
     addresses: { from: [], to: [], cc: [], bcc: [], sender: [], replyTo: [] },
     text: '',
     attachments: [],

@@ -62,6 +62,9 @@ export interface MessageFields {
   references: string[];
   /** ms since epoch from Date:, or null when missing or unparseable. */
   date: number | null;
+  /** Zone of the Date: header in minutes east of UTC (SENTON etc. use the
+   * sender's local day: date + dateZoneMinutes * 60000); null without date. */
+  dateZoneMinutes: number | null;
 }
 
 export interface MessageAddresses {
