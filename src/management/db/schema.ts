@@ -86,6 +86,12 @@ export interface ManagementDatabase {
   clientAccessServers: ClientAccessServerRecord[];
   systemAdministrators: SystemAdministratorRecord[];
   systemSmtp: SystemSmtpSettings | null;
+  /**
+   * Per-instance settings of parts the instance does not run yet (profiles, jobs, compliance,
+   * directory services, index and SMTP settings, archive admin): kept here so that scripts can
+   * set and read them back, keyed by instance ID, then by setting name. Values are JSON.
+   */
+  instanceSettings: Record<string, Record<string, unknown>>;
 }
 
 export function emptyDatabase(): ManagementDatabase {
@@ -97,6 +103,7 @@ export function emptyDatabase(): ManagementDatabase {
     clientAccessServers: [],
     systemAdministrators: [],
     systemSmtp: null,
+    instanceSettings: {},
   };
 }
 
@@ -237,6 +244,13 @@ function readSmtp(value: unknown, path: string): SystemSmtpSettings | null {
   };
 }
 
+function readInstanceSettings(value: unknown, path: string): Record<string, Record<string, unknown>> {
+  const node = object(value, path);
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [id, settings] of Object.entries(node)) out[id] = { ...object(settings, `${path}.${id}`) };
+  return out;
+}
+
 function assertUnique(names: readonly string[], describe: (index: number) => string, what: string): void {
   const seen = new Map<string, number>();
   names.forEach((name, index) => {
@@ -264,6 +278,8 @@ export function parseManagementDatabase(value: unknown): { ok: true; database: M
       }),
       systemAdministrators: array(root.systemAdministrators, 'systemAdministrators').map((item, i) => readAdministrator(item, `systemAdministrators[${i}]`)),
       systemSmtp: readSmtp(root.systemSmtp, 'systemSmtp'),
+      // Absent in files written before the field existed.
+      instanceSettings: root.instanceSettings === undefined ? {} : readInstanceSettings(root.instanceSettings, 'instanceSettings'),
     };
     // IDs and aliases share one name space: the CAS resolves either.
     const instanceNames = database.instances.flatMap((instance, i) => [

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../src/common/logger.js';
+import { loadConfig } from '../src/common/config.js';
+import { ManagementApiClient } from '../src/management/client/api-client.js';
+import { startCofferServer, type CofferServer } from '../src/server/coffer-server.js';
+import type { Envelope } from '../src/management/api/envelope.js';
+
+const PASSWORD = 'test-admin-password-1';
+
+export function randomPortOffset(): number {
+  return 20_000 + Math.floor(Math.random() * 30_000);
+}
+
+describe('instance lifecycle through the Management API over HTTPS', () => {
+  let dataDir: string;
+  let server: CofferServer;
+  let api: ManagementApiClient;
+  let hostName: string;
+
+  const ok = (envelope: Envelope) => {
+    if (envelope.statusCode !== 'succeeded') throw new Error(`expected succeeded, got ${envelope.statusCode}: ${envelope.error?.message}`);
+    return envelope.result as any;
+  };
+  const failed = (envelope: Envelope) => {
+    expect(envelope.statusCode).toBe('failed');
+    return envelope.error!.message;
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-mgmt-'));
+    const config = loadConfig({ data: dataDir, 'port-offset': String(randomPortOffset()) }, {});
+    server = await startCofferServer(config, { log: createLogger('silent'), productVersion: 'test', env: { COFFER_ADMIN_PASSWORD: PASSWORD }, casServices: [] });
+    api = new ManagementApiClient({ host: '127.0.0.1', port: server.management!.ports.api, user: 'admin', password: PASSWORD, thumbprint: server.thumbprints.management! });
+    hostName = server.management!.serverName;
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('lists the local Instance Host and CAS of single server mode with their thumbprints', async () => {
+    const hosts = ok(await api.invoke('GetInstanceHosts'));
+    expect(hosts).toEqual([expect.objectContaining({ serverName: hostName, serverCertificate: { thumbprint: server.thumbprints.instanceHost } })]);
+    const cases = ok(await api.invoke('GetClientAccessServers', { withServiceStatus: false }));
+    expect(cases).toEqual([expect.objectContaining({ serverName: hostName, serverCertificate: { thumbprint: server.thumbprints.cas } })]);
+  });
+
+  it('creates an instance, starts it, creates a user, freezes, thaws and stops it', async () => {
+    const created = ok(await api.invoke('CreateInstance', { config: { instanceID: 'acme', alias: 'acme-corp', instanceHost: hostName, startMode: 'manual' } }));
+    expect(created).toMatchObject({ instanceID: 'acme', alias: 'acme-corp', status: 'stopped' });
+    expect(existsSync(path.join(dataDir, 'instances', 'acme'))).toBe(true);
+
+    ok(await api.invoke('StartInstances', { instanceFilter: 'acme' }));
+    expect(ok(await api.invoke('GetInstances', { instanceFilter: '*' }))).toEqual([expect.objectContaining({ instanceID: 'acme', status: 'running', startStopError: null })]);
+
+    ok(await api.invoke('CreateUser', { instanceID: 'acme', userName: 'jane', privileges: 'login', password: 'jane-secret' }));
+    expect(ok(await api.invoke('GetUsers', { instanceID: 'acme' }))).toEqual([expect.objectContaining({ userName: 'jane' })]);
+    expect(failed(await api.invoke('GetUserInfo', { instanceID: 'acme', userName: 'nobody' }))).toMatch(/nobody/);
+
+    ok(await api.invoke('FreezeInstances', { instanceFilter: '*' }));
+    expect(ok(await api.invoke('GetInstances', { instanceFilter: 'acme' }))[0].status).toBe('frozen');
+    ok(await api.invoke('ThawInstances', { instanceFilter: 'acme' }));
+    expect(ok(await api.invoke('GetInstances', { instanceFilter: 'acme' }))[0].status).toBe('running');
+
+    // A long-running function answers with a token and finishes under get-status.
+    const verify = await api.call('VerifyStores', { instanceID: 'acme', includeIndexes: true });
+    expect(verify.statusCode).toBe('running');
+    expect((await api.invoke('VerifyStores', { instanceID: 'acme', includeIndexes: false })).statusCode).toBe('succeeded');
+
+    ok(await api.invoke('StopInstances', { instanceFilter: 'acme' }));
+    expect(ok(await api.invoke('GetInstances', { instanceFilter: '* .stopped' }))).toEqual([expect.objectContaining({ instanceID: 'acme', status: 'stopped' })]);
+    expect(failed(await api.invoke('GetUsers', { instanceID: 'acme' }))).toMatch(/acme' is stopped.*StartInstances/);
+  });
+
+  it('refuses bad and clashing instance IDs and aliases with messages naming them', async () => {
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: '9lives', instanceHost: hostName } }))).toMatch(/config\.instanceID.*must start with a lower-case letter/);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'ab', instanceHost: hostName } }))).toMatch(/at least 3 characters/);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'Upper', instanceHost: hostName } }))).toMatch(/instanceID/);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'x'.repeat(33), instanceHost: hostName } }))).toMatch(/at most 32/);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'acme', instanceHost: hostName } }))).toMatch(/already the ID of instance 'acme'/);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'acme-corp', instanceHost: hostName } }))).toMatch(/already the alias of instance 'acme'/);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'globex', alias: 'acme', instanceHost: hostName } }))).toMatch(/config\.alias.*already the ID/);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'globex', alias: 'bad_alias', instanceHost: hostName } }))).toMatch(/config\.alias/);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'globex', instanceHost: 'no-such-host' } }))).toMatch(/no Instance Host 'no-such-host'/);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'globex', instanceHost: hostName, startMode: 'sometimes' } }))).toMatch(/config\.startMode/);
+  });
+
+  it('selects instances with every instanceFilter form', async () => {
+    ok(await api.invoke('CreateInstance', { config: { instanceID: 'globex', instanceHost: hostName, startMode: 'manual' } }));
+    ok(await api.invoke('CreateInstance', { config: { instanceID: 'initech', instanceHost: hostName, startMode: 'disabled' } }));
+    ok(await api.invoke('StartInstances', { instanceFilter: 'globex' }));
+    const ids = async (filter: string) => ok(await api.invoke('GetInstances', { instanceFilter: filter })).map((row: { instanceID: string }) => row.instanceID).sort();
+    expect(await ids('*')).toEqual(['acme', 'globex', 'initech']);
+    expect(await ids('acme initech')).toEqual(['acme', 'initech']);
+    expect(await ids(`*${hostName}`)).toEqual(['acme', 'globex', 'initech']);
+    expect(await ids('*other-host')).toEqual([]);
+    expect(await ids('* .running')).toEqual(['globex']);
+    expect(await ids('* .stopped')).toEqual(['acme', 'initech']);
+    expect(failed(await api.invoke('GetInstances', { instanceFilter: 'nope' }))).toMatch(/instance 'nope' does not exist/);
+    expect(failed(await api.invoke('GetInstances', { instanceFilter: '.running' }))).toMatch(/instanceFilter/);
+    expect(failed(await api.invoke('StartInstances', { instanceFilter: 'initech' }))).toMatch(/start mode disabled/);
+    expect(failed(await api.invoke('DeleteInstances', { instanceFilter: 'globex' }))).toMatch(/Stop these instances.*globex \(running\)/);
+    ok(await api.invoke('StopInstances', { instanceFilter: '* .running' }));
+    ok(await api.invoke('DeleteInstances', { instanceFilter: 'globex initech' }));
+    expect(await ids('*')).toEqual(['acme']);
+  });
+
+  it('keeps instance configuration and pushes the IMAP connection log setting into the instance', async () => {
+    ok(await api.invoke('SetInstanceConfiguration', { config: { instanceID: 'acme', displayName: 'ACME Corp', imapServerConnectionLogEnabled: true, startMode: 'automatic' } }));
+    expect(ok(await api.invoke('GetInstanceConfiguration', { instanceID: 'acme' }))).toMatchObject({ instanceID: 'acme', alias: 'acme-corp', displayName: 'ACME Corp', startMode: 'automatic', imapServerConnectionLogEnabled: true });
+    ok(await api.invoke('StartInstances', { instanceFilter: 'acme', safeMode: true }));
+    expect(ok(await api.invoke('GetInstances', { instanceFilter: 'acme' }))[0].status).toBe('safeMode');
+    ok(await api.invoke('StartInstances', { instanceFilter: 'acme', safeMode: false }));
+    expect(ok(await api.invoke('GetInstances', { instanceFilter: 'acme' }))[0].status).toBe('running');
+    expect(failed(await api.invoke('SetInstanceConfiguration', { config: { instanceID: 'acme', baseDirectory: '/elsewhere' } }))).toMatch(/must be stopped/);
+  });
+
+  it('stores settings of parts not built yet and says truthfully what it cannot run', async () => {
+    ok(await api.invoke('SetComplianceConfiguration', { instanceID: 'acme', config: { legalHoldEnabled: true } }));
+    expect(ok(await api.invoke('GetComplianceConfiguration', { instanceID: 'acme' }))).toMatchObject({ legalHoldEnabled: true });
+    const job = ok(await api.invoke('CreateJob', { instanceID: 'acme', name: 'nightly', action: 'VerifyStores', time: '02:00' }));
+    expect(ok(await api.invoke('GetJobs', { instanceID: 'acme' }))).toEqual([expect.objectContaining({ id: job.id, name: 'nightly' })]);
+    expect(failed(await api.invoke('RunJobAsync', { instanceID: 'acme', id: job.id }))).toMatch(/does not run jobs yet/);
+    expect(failed(await api.invoke('GetJobs', { instanceID: 'nothere' }))).toMatch(/Instance 'nothere' does not exist/);
+  });
+});
