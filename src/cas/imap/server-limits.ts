@@ -28,6 +28,13 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 100;
 /** Messages whose metadata one instance call returns during FETCH: big enough to amortise the RPC, small enough to stream. */
 export const FETCH_META_BATCH_SIZE = 500;
 
+/**
+ * Messages whose body reads FETCH keeps in flight ahead of the one being written: each read is a
+ * round trip to the instance, and overlapping them keeps the client's connection busy. Each open
+ * read holds at most one RPC stream window in memory.
+ */
+export const BODY_READ_AHEAD_MESSAGES = 32;
+
 /** How long the server waits for LOGOUT-less sessions to take their `* BYE` before it closes them at shutdown. */
 export const SHUTDOWN_GRACE_MS = 5_000;
 

@@ -23,7 +23,7 @@ import {
   type SequenceSet,
   type Token,
 } from '../protocol/index.js';
-import { FETCH_META_BATCH_SIZE } from '../server-limits.js';
+import { BODY_READ_AHEAD_MESSAGES, FETCH_META_BATCH_SIZE } from '../server-limits.js';
 import type { SessionLogin } from '../session.js';
 
 interface FetchArguments {
@@ -67,29 +67,127 @@ function metaFieldsFor(items: readonly FetchItem[]): MetaField[] {
   return [...fields];
 }
 
-/** Streams one byte range of a stored message as a literal. */
-class MessageWriter {
-  private tree: MimePart | null = null;
-  /** `NAME value` of items without literals, sent together in one write. */
-  private pending: string[] = [];
+/** Opens byte ranges of stored messages, reading ahead so the instance's latency overlaps the writing. */
+class BodyReader {
+  private readonly opened = new Map<string, Promise<{ stream: AsyncIterable<Buffer> }>>();
 
   constructor(
     private readonly login: SessionLogin,
     private readonly folderId: number,
-    private readonly meta: MessageMeta,
-    private readonly response: FetchResponseBuilder,
   ) {}
 
-  private mimeTree(): MimePart {
+  private key(uid: number, range: ByteRange): string {
+    return `${uid}:${range.start}:${range.end}`;
+  }
+
+  private read(uid: number, range: ByteRange): Promise<{ stream: AsyncIterable<Buffer> }> {
+    return this.login.client.readMessage({ session: this.login.token, folderId: this.folderId, uid, start: range.start, end: range.end });
+  }
+
+  /** Starts reading a range now; `open` later picks it up. */
+  prefetch(uid: number, range: ByteRange): void {
+    const key = this.key(uid, range);
+    if (this.opened.has(key)) return;
+    const pending = this.read(uid, range);
+    pending.catch(() => {}); // reported when taken
+    this.opened.set(key, pending);
+  }
+
+  open(uid: number, range: ByteRange): Promise<{ stream: AsyncIterable<Buffer> }> {
+    const key = this.key(uid, range);
+    const pending = this.opened.get(key);
+    if (pending === undefined) return this.read(uid, range);
+    this.opened.delete(key);
+    return pending;
+  }
+
+  async buffer(uid: number, range: ByteRange): Promise<Buffer> {
+    if (range.end <= range.start) return EMPTY;
+    const { stream } = await this.open(uid, range);
+    const parts: Buffer[] = [];
+    for await (const part of stream) parts.push(part);
+    return Buffer.concat(parts);
+  }
+
+  /** Cancels read-aheads that were never used (the FETCH failed or was cut short). */
+  dispose(): void {
+    for (const pending of this.opened.values()) {
+      pending.then(({ stream }) => (stream as { destroy?: () => void }).destroy?.()).catch(() => {});
+    }
+    this.opened.clear();
+  }
+}
+
+/** The stored bytes an item needs, before HEADER.FIELDS filtering; null when it reads nothing. */
+function itemRange(item: FetchItem, meta: MessageMeta, tree: () => MimePart): ByteRange | null {
+  let range: ByteRange | null;
+  let partial: { start: number; length: number } | undefined;
+  switch (item.kind) {
+    case 'RFC822':
+      range = { start: 0, end: meta.size };
+      break;
+    case 'RFC822.HEADER':
+      range = resolveSection(tree(), { part: [], kind: 'HEADER' });
+      break;
+    case 'RFC822.TEXT':
+      range = resolveSection(tree(), { part: [], kind: 'TEXT' });
+      break;
+    case 'BODY[]': {
+      const { section } = item;
+      range = section.part.length === 0 && section.kind === '' ? { start: 0, end: meta.size } : resolveSection(tree(), { part: [...section.part], kind: section.kind });
+      // HEADER.FIELDS: the partial range applies to the filtered text, not the stored bytes.
+      if (section.kind !== 'HEADER.FIELDS' && section.kind !== 'HEADER.FIELDS.NOT') partial = item.partial;
+      break;
+    }
+    default:
+      return null;
+  }
+  if (range === null) return null;
+  let start = range.start;
+  let end = Math.min(range.end, meta.size);
+  if (partial !== undefined) {
+    start = Math.min(end, start + partial.start);
+    end = Math.min(end, start + partial.length);
+  }
+  return { start, end: Math.max(start, end) };
+}
+
+/** Writes one message's FETCH response. */
+class MessageWriter {
+  private tree: MimePart | null = null;
+  /** `NAME value` of items without literals, sent together in one write. */
+  private pending: string[] = [];
+  readonly mimeTree = (): MimePart => {
     if (this.tree === null) {
       if (this.meta.mime === undefined || this.meta.mime === null) throw new Error(`message ${this.meta.uid} has no MIME tree`);
       this.tree = expandMime(this.meta.mime as CompactPart);
     }
     return this.tree;
+  };
+
+  constructor(
+    private readonly bodies: BodyReader,
+    private readonly meta: MessageMeta,
+    private readonly response: FetchResponseBuilder | null,
+  ) {}
+
+  /** Starts reading every range this message's items need. */
+  prefetch(items: readonly FetchItem[]): void {
+    for (const item of items) {
+      const range = itemRange(item, this.meta, this.mimeTree);
+      if (range !== null && range.end > range.start) this.bodies.prefetch(this.meta.uid, range);
+    }
   }
 
   private simple(name: string, value: string): void {
     this.pending.push(`${name} ${value}`);
+  }
+
+  /** Takes the queued items without literals as one string. */
+  takePending(): string {
+    const text = this.pending.join(' ');
+    this.pending = [];
+    return text;
   }
 
   /** Writes the queued items without literals. */
@@ -98,33 +196,22 @@ class MessageWriter {
     const text = this.pending.join(' ');
     this.pending = [];
     const space = text.indexOf(' ');
-    await this.response.item(text.slice(0, space), text.slice(space + 1));
+    await this.response!.item(text.slice(0, space), text.slice(space + 1));
   }
 
   private async literal(name: string, size: number, source: Buffer | AsyncIterable<Buffer>): Promise<void> {
     await this.flush();
-    await this.response.literal(name, size, source);
+    await this.response!.literal(name, size, source);
   }
 
-  async range(name: string, range: ByteRange, partial?: { start: number; length: number }): Promise<void> {
-    let start = range.start;
-    let end = Math.min(range.end, this.meta.size);
-    if (partial !== undefined) {
-      start = Math.min(end, start + partial.start);
-      end = Math.min(end, start + partial.length);
-    }
-    if (end <= start) {
+  private async streamRange(name: string, range: ByteRange): Promise<void> {
+    if (range.end <= range.start) {
       await this.literal(name, 0, EMPTY);
       return;
     }
     await this.flush();
-    const { stream } = await this.login.client.readMessage({ session: this.login.token, folderId: this.folderId, uid: this.meta.uid, start, end });
-    await this.literal(name, end - start, stream);
-  }
-
-  async buffer(range: ByteRange): Promise<Buffer> {
-    if (range.end <= range.start) return EMPTY;
-    return this.login.client.readMessageBuffer({ session: this.login.token, folderId: this.folderId, uid: this.meta.uid, start: range.start, end: range.end });
+    const { stream } = await this.bodies.open(this.meta.uid, range);
+    await this.literal(name, range.end - range.start, stream);
   }
 
   async item(item: FetchItem): Promise<void> {
@@ -147,22 +234,19 @@ class MessageWriter {
       case 'BODY':
         return this.simple('BODY', requireMeta(meta.body, 'BODY', meta.uid));
       case 'RFC822':
-        return this.range('RFC822', { start: 0, end: meta.size });
       case 'RFC822.HEADER':
-        return this.range('RFC822.HEADER', resolveSection(this.mimeTree(), { part: [], kind: 'HEADER' })!);
       case 'RFC822.TEXT':
-        return this.range('RFC822.TEXT', resolveSection(this.mimeTree(), { part: [], kind: 'TEXT' })!);
+        return this.streamRange(item.kind, itemRange(item, meta, this.mimeTree)!);
       case 'BODY[]': {
-        const { section, partial } = item;
-        if (section.part.length === 0 && section.kind === '') return this.range(item.responseName, { start: 0, end: meta.size }, partial);
-        const range = resolveSection(this.mimeTree(), { part: [...section.part], kind: section.kind });
+        const range = itemRange(item, meta, this.mimeTree);
         if (range === null) return this.simple(item.responseName, 'NIL'); // no such part
+        const { section, partial } = item;
         if (section.kind === 'HEADER.FIELDS' || section.kind === 'HEADER.FIELDS.NOT') {
-          let bytes = filterHeaderFields(await this.buffer(range), [...(section.fields ?? [])], section.kind === 'HEADER.FIELDS.NOT');
+          let bytes = filterHeaderFields(await this.bodies.buffer(meta.uid, range), [...(section.fields ?? [])], section.kind === 'HEADER.FIELDS.NOT');
           if (partial !== undefined) bytes = bytes.subarray(Math.min(bytes.length, partial.start), Math.min(bytes.length, partial.start + partial.length));
           return this.literal(item.responseName, bytes.length, bytes);
         }
-        return this.range(item.responseName, range, partial);
+        return this.streamRange(item.responseName, range);
       }
       case 'BINARY[]':
       case 'BINARY.SIZE':
@@ -200,27 +284,50 @@ export const fetchCommand = defineCommand({
         uids: indexes.slice(from, from + FETCH_META_BATCH_SIZE).map((index) => mailbox.uids[index]!),
         fields,
       });
+    const bodies = new BodyReader(login, folder.id);
+    const readsBodies = request.items.some((item) => item.kind === 'BODY[]' || item.kind === 'RFC822' || item.kind === 'RFC822.HEADER' || item.kind === 'RFC822.TEXT');
     let next: Promise<MessageMeta[]> | null = loadBatch(0);
-    for (let from = 0; from < indexes.length; from += FETCH_META_BATCH_SIZE) {
-      const batch = await next!;
-      // Ask for the next batch while this one is written.
-      next = from + FETCH_META_BATCH_SIZE < indexes.length ? loadBatch(from + FETCH_META_BATCH_SIZE) : null;
-      next?.catch(() => {}); // a failure is reported when awaited
-      for (const meta of batch) {
-        const sequence = mailbox.sequenceOf(meta.uid);
-        if (sequence === 0) continue; // expunged since the client last heard of it
-        const response = await session.writer.fetch(sequence);
-        const writer = new MessageWriter(login, folder.id, meta, response);
-        try {
-          for (const item of request.items) await writer.item(item);
-          await writer.flush();
-        } catch (error) {
-          // The response must still be well-formed; the error then reaches the boundary.
-          await response.end().catch(() => response.abandon());
-          throw error;
+    try {
+      for (let from = 0; from < indexes.length; from += FETCH_META_BATCH_SIZE) {
+        const batch = await next!;
+        // Ask for the next batch while this one is written.
+        next = from + FETCH_META_BATCH_SIZE < indexes.length ? loadBatch(from + FETCH_META_BATCH_SIZE) : null;
+        next?.catch(() => {}); // a failure is reported when awaited
+        for (let k = 0; k < batch.length; k++) {
+          const meta = batch[k]!;
+          if (readsBodies) {
+            // Keep a few messages' reads in flight: each costs the instance a round trip.
+            const first = k === 0 ? 0 : k + BODY_READ_AHEAD_MESSAGES - 1;
+            for (let ahead = first; ahead < Math.min(batch.length, k + BODY_READ_AHEAD_MESSAGES); ahead++) new MessageWriter(bodies, batch[ahead]!, null).prefetch(request.items);
+          }
+          const sequence = mailbox.sequenceOf(meta.uid);
+          if (sequence === 0) continue; // expunged since the client last heard of it
+          if (!readsBodies) {
+            // Metadata only: build the whole response and send it in one write, unless a
+            // pre-serialised value holds a literal (CR/LF), which only the builder may send.
+            const collector = new MessageWriter(bodies, meta, null);
+            for (const item of request.items) await collector.item(item);
+            const text = collector.takePending();
+            if (!/[\r\n\0]/.test(text)) {
+              await session.writer.untagged(`${sequence} FETCH (${text})`);
+              continue;
+            }
+          }
+          const response = await session.writer.fetch(sequence);
+          const writer = new MessageWriter(bodies, meta, response);
+          try {
+            for (const item of request.items) await writer.item(item);
+            await writer.flush();
+          } catch (error) {
+            // The response must still be well-formed; the error then reaches the boundary.
+            await response.end().catch(() => response.abandon());
+            throw error;
+          }
+          await response.end();
         }
-        await response.end();
       }
+    } finally {
+      bodies.dispose();
     }
     return okOutcome('Fetch completed.');
   },
