@@ -471,6 +471,25 @@ describe('parser output matches Dovecot (imaptest expected responses)', () => {
     totals.matched += checked;
   });
 
+  it('counts RFC822.SIZE on the CRLF form, so SMALLER/LARGER and SORT (SIZE) agree with Dovecot', () => {
+    const small = readMbox(readFileSync(join(BASE, '_mbox', 'search-size.mbox'), 'latin1')).map((m) => parseMessage(m).size);
+    // messages 3 and 4 differ only in CR/LF handling; 3 is the middle size
+    const mid = small[2]!;
+    expect(small.map((x, i) => (x < mid ? i + 1 : 0)).filter(Boolean)).toEqual([1, 2]);
+    expect(small.map((x, i) => (x > mid ? i + 1 : 0)).filter(Boolean)).toEqual([4]);
+    const sizes = readMbox(readFileSync(join(BASE, '_mbox', 'sort-size.mbox'), 'latin1')).map((m) => parseMessage(m).size);
+    const seqs = sizes.map((_, i) => i);
+    const orders = [
+      [...seqs].sort((a, b) => sizes[a]! - sizes[b]! || a - b),
+      [...seqs].sort((a, b) => sizes[b]! - sizes[a]! || a - b),
+      [...seqs].sort((a, b) => sizes[a]! - sizes[b]! || b - a),
+    ].map((o) => o.map((i) => i + 1).join(' '));
+    const expected = [...readFileSync(join(BASE, '_expected', 'sort-size'), 'utf8').matchAll(/^\* sort ([\d ]+)$/gm)].map((m) => m[1]!.trim());
+    expect(orders).toEqual(expected);
+    totals.items += 5;
+    totals.matched += 5;
+  });
+
   it('reports the figures', () => {
     console.log(`Dovecot expected items matched: ${totals.matched}/${totals.items}`);
     expect(totals.matched).toBe(totals.items);
