@@ -490,6 +490,31 @@ describe('parser output matches Dovecot (imaptest expected responses)', () => {
     totals.matched += 5;
   });
 
+  it('stores base subjects and dates that give Dovecot\'s THREAD=ORDEREDSUBJECT (RFC 5256 §4)', () => {
+    for (const script of ['thread-orderedsubject', 'thread-orderedsubject2']) {
+      const text = readFileSync(join(BASE, '_mbox', `${script}.mbox`), 'latin1');
+      const arrival = [...text.matchAll(/^From \S+\s+(.*)$/gm)].map((m) => parseMailDate(m[1]!) ?? 0);
+      const parsed = readMbox(text).map((m) => parseMessage(m));
+      const subj = (i: number): string => parsed[i]!.fields.baseSubject.normalize('NFKD').toUpperCase();
+      const date = (i: number): number => parsed[i]!.fields.date ?? arrival[i]!;
+      const order = parsed.map((_, i) => i).sort((a, b) => (subj(a) < subj(b) ? -1 : subj(a) > subj(b) ? 1 : 0) || date(a) - date(b) || a - b);
+      const threads: number[][] = [];
+      for (const i of order) {
+        const last = threads[threads.length - 1];
+        if (last && subj(last[0]!) === subj(i)) last.push(i);
+        else threads.push([i]);
+      }
+      threads.sort((a, b) => date(a[0]!) - date(b[0]!) || a[0]! - b[0]!);
+      const out = threads
+        .map(([head, ...kids]) => (kids.length === 0 ? `(${head! + 1})` : kids.length === 1 ? `(${head! + 1} ${kids[0]! + 1})` : `(${head! + 1} ${kids.map((k) => `(${k + 1})`).join('')})`))
+        .join('');
+      const expected = /^\* THREAD (.*)$/m.exec(readFileSync(join(BASE, '_expected', script), 'utf8'))![1]!;
+      expect(out, script).toBe(expected);
+      totals.items++;
+      totals.matched++;
+    }
+  });
+
   it('reports the figures', () => {
     console.log(`Dovecot expected items matched: ${totals.matched}/${totals.items}`);
     expect(totals.matched).toBe(totals.items);
