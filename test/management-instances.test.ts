@@ -10,7 +10,7 @@ import type { Envelope } from '../src/management/api/envelope.js';
 
 const PASSWORD = 'test-admin-password-1';
 
-export function randomPortOffset(): number {
+function randomPortOffset(): number {
   return 20_000 + Math.floor(Math.random() * 30_000);
 }
 
