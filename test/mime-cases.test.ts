@@ -8,6 +8,7 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_PARTS,
   decodeHeaderValue,
   decodePartBody,
   filterHeaderFields,
@@ -362,6 +363,34 @@ describe('untrusted input never breaks the parser', () => {
     const p = parse(s);
     expect(p.problems.join('\n')).toMatch(/nesting deeper than/);
     expect(p.bodyStructure.length).toBeGreaterThan(0);
+  });
+
+  it(`accepts ${MAX_PARTS} parts and keeps the rest of a bigger message unparsed`, () => {
+    const build = (children: number): Buffer =>
+      crlf(`MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n${'--b\n\nx\n'.repeat(children)}--b--\n`);
+    const atLimit = parseMessage(build(MAX_PARTS - 1)); // the root is a part too
+    expect(atLimit.root.children).toHaveLength(MAX_PARTS - 1);
+    expect(atLimit.problems.join('\n')).not.toMatch(/MIME parts/);
+    const over = parseMessage(build(MAX_PARTS));
+    expect(over.root.children).toHaveLength(MAX_PARTS - 1);
+    expect(over.problems.join('\n')).toMatch(/more than 10000 MIME parts/);
+  });
+
+  it(`parses ${MAX_NESTING_DEPTH} nested multiparts and no more`, () => {
+    const nest = (levels: number): Buffer => {
+      let s = 'MIME-Version: 1.0\n';
+      for (let i = 0; i < levels; i++) s += `Content-Type: multipart/mixed; boundary=b${i}\n\n--b${i}\n`;
+      s += 'Content-Type: text/plain\n\ndeep\n';
+      for (let i = levels - 1; i >= 0; i--) s += `--b${i}--\n`;
+      return crlf(s);
+    };
+    const depthOf = (p: MimePart): number => (p.children.length ? 1 + depthOf(p.children[0]!) : 0);
+    const atLimit = parseMessage(nest(MAX_NESTING_DEPTH));
+    expect(depthOf(atLimit.root)).toBe(MAX_NESTING_DEPTH);
+    expect(atLimit.problems.join('\n')).not.toMatch(/nesting/);
+    const over = parseMessage(nest(MAX_NESTING_DEPTH + 1));
+    expect(depthOf(over.root)).toBe(MAX_NESTING_DEPTH);
+    expect(over.problems.join('\n')).toMatch(/nesting deeper than 100/);
   });
 
   it('stays linear on hostile header values', () => {
