@@ -23,9 +23,6 @@ export interface EnvelopeData {
   messageId: string | null;
 }
 
-const ADDRESS_KEYS = { from: 'from', sender: 'sender', 'reply-to': 'replyTo', to: 'to', cc: 'cc', bcc: 'bcc' } as const;
-const STRING_KEYS = { date: 'date', subject: 'subject', 'in-reply-to': 'inReplyTo', 'message-id': 'messageId' } as const;
-
 export function collectEnvelope(buf: Buffer, fields: HeaderField[]): EnvelopeData {
   const env: EnvelopeData = {
     date: null,
@@ -39,14 +36,40 @@ export function collectEnvelope(buf: Buffer, fields: HeaderField[]): EnvelopeDat
     inReplyTo: null,
     messageId: null,
   };
+  const text = (f: HeaderField): string => binaryToText(rawValue(buf, f)).replace(/\0/g, '\ufffd');
   for (const f of fields) {
-    const a = (ADDRESS_KEYS as Record<string, keyof EnvelopeData | undefined>)[f.key];
-    if (a) {
-      (env as unknown as Record<string, EnvelopeAddress[]>)[a] = parseAddressList(binaryToText(rawValue(buf, f)));
-      continue;
+    switch (f.key) {
+      case 'date':
+        env.date = text(f);
+        break;
+      case 'subject':
+        env.subject = text(f);
+        break;
+      case 'in-reply-to':
+        env.inReplyTo = text(f);
+        break;
+      case 'message-id':
+        env.messageId = text(f);
+        break;
+      case 'from':
+        env.from = parseAddressList(text(f));
+        break;
+      case 'sender':
+        env.sender = parseAddressList(text(f));
+        break;
+      case 'reply-to':
+        env.replyTo = parseAddressList(text(f));
+        break;
+      case 'to':
+        env.to = parseAddressList(text(f));
+        break;
+      case 'cc':
+        env.cc = parseAddressList(text(f));
+        break;
+      case 'bcc':
+        env.bcc = parseAddressList(text(f));
+        break;
     }
-    const s = (STRING_KEYS as Record<string, keyof EnvelopeData | undefined>)[f.key];
-    if (s) (env as unknown as Record<string, string>)[s] = binaryToText(rawValue(buf, f)).replace(/\0/g, '\ufffd');
   }
   return env;
 }

@@ -96,7 +96,7 @@ function percentDecode(v: string): Buffer {
   const out: number[] = [];
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c === 0x25 && i + 2 < v.length + 0 && /^[0-9a-fA-F]{2}$/.test(v.slice(i + 1, i + 3))) {
+    if (c === 0x25 && i + 2 < v.length && /^[0-9a-fA-F]{2}$/.test(v.slice(i + 1, i + 3))) {
       out.push(parseInt(v.slice(i + 1, i + 3), 16));
       i += 2;
     } else if (c > 0xff) {
