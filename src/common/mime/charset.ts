@@ -104,6 +104,14 @@ export function decodeCharset(bytes: Uint8Array, charset: string | null | undefi
     // sequence at all is Latin-1/windows-1252 mislabelled by the sender.
     return hasUtf8Sequence(buf) ? buf.toString('utf8') : iconv.decode(buf, 'win1252');
   }
+  if (label.startsWith('utf-16')) {
+    // Senders put an ASCII CRLF after UTF-16 text before the boundary; as a
+    // UTF-16 code unit it would be U+0A0D/U+0D0A. Drop it and a dangling byte.
+    let end = bytes.length;
+    if (end >= 2 && bytes[end - 2] === 0x0d && bytes[end - 1] === 0x0a) end -= 2;
+    if (end % 2 === 1) end--;
+    bytes = bytes.subarray(0, end);
+  }
   if (label === 'utf-7' || label === 'unicode-1-1-utf-7') {
     return iconv.decode(Buffer.from(bytes), 'utf7');
   }
