@@ -4,9 +4,11 @@
  */
 import { parseFlags, ConfigError } from './common/config.js';
 import { importCommand } from './cli/import.js';
+import { startCommand } from './cli/start.js';
+import { apiCommand } from './cli/api.js';
 
 const USAGE = `usage:
-  coffer start [--data DIR] [--port-offset N] [--roles management,instance-host,cas]
+  coffer start [--data DIR] [--port-offset N] [--roles management,instance-host,cas] [--demo]
   coffer import --instance ID --user NAME [--folder PATH] FILE_OR_DIR…
   coffer api [-s host:port] [-u user] [-p password] [-t thumbprint] <Function> [--arg=value …]`;
 
@@ -14,6 +16,8 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { flags, positional } = parseFlags(rest);
   switch (command) {
+    case 'start': return startCommand(flags);
+    case 'api': return apiCommand(rest);
     case 'import': return importCommand(flags, positional);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(`${USAGE}\n`);

@@ -39,6 +39,11 @@ export type CasServiceStarter = (ctx: CasServiceContext) => Promise<CasService>;
 
 const registeredServices: CasServiceStarter[] = [];
 
+/** How many services are registered (start-up prints the IMAP and web ports only when some are). */
+export function registeredCasServiceCount(): number {
+  return registeredServices.length;
+}
+
 /** Adds a service to every CAS role started afterwards in this process. */
 export function registerCasService(start: CasServiceStarter): void {
   registeredServices.push(start);
