@@ -126,4 +126,33 @@ describe('instance lifecycle through the Management API over HTTPS', () => {
     expect(failed(await api.invoke('RunJobAsync', { instanceID: 'acme', id: job.id }))).toMatch(/does not run jobs yet/);
     expect(failed(await api.invoke('GetJobs', { instanceID: 'nothere' }))).toMatch(/Instance 'nothere' does not exist/);
   });
+
+  it('registers, pairs, lists and deletes Instance Hosts and CASes, pinned by thumbprint', async () => {
+    const thumbprint = 'ab:cd:'.repeat(10).slice(0, 59).replace(/:$/, '');
+    expect(failed(await api.invoke('CreateInstanceHost', { config: { serverName: 'host2', serverCertificate: { thumbprint: 'xyz' } } }))).toMatch(/thumbprint/);
+    ok(await api.invoke('CreateInstanceHost', { config: { serverName: 'host2', port: 9472, serverCertificate: { thumbprint: '12'.repeat(20) } } }));
+    expect(failed(await api.invoke('CreateInstanceHost', { config: { serverName: 'HOST2' } }))).toMatch(/already exists/);
+    const host2 = ok(await api.invoke('GetInstanceHosts', { serverNameFilter: 'host2' }));
+    expect(host2).toEqual([expect.objectContaining({ serverName: 'host2', port: 9472, serverCertificate: { thumbprint: '12'.repeat(20) }, status: 'disconnected' })]);
+    expect(failed(await api.invoke('CreateInstance', { config: { instanceID: 'remote', instanceHost: 'host2' } }))).toMatch(/Instance Host 'host2' is not connected/);
+    ok(await api.invoke('DeleteInstanceHost', { serverName: 'host2' }));
+    expect(failed(await api.invoke('DeleteInstanceHost', { serverName: hostName }))).toMatch(/still has instances \(acme\)/);
+
+    ok(await api.invoke('PairWithManagementServer', { serverType: 'clientAccessServer', serverName: 'cas2', port: 18473, thumbprint }));
+    const pairs = ok(await api.invoke('GetClientAccessServers', { serverNameFilter: 'cas2', withServiceStatus: false }));
+    expect(pairs).toEqual([{ serverName: 'cas2', port: 18473, serverCertificate: { thumbprint: 'ABCD'.repeat(10) } }]);
+    expect(failed(await api.invoke('PairWithManagementServer', { serverType: 'mailServer', serverName: 'x', port: 1, thumbprint }))).toMatch(/serverType/);
+    ok(await api.invoke('DeleteClientAccessServer', { serverName: 'cas2' }));
+    expect(failed(await api.invoke('DeleteClientAccessServer', { serverName: 'cas2' }))).toMatch(/does not exist/);
+
+    const status = ok(await api.invoke('GetServiceStatus'));
+    expect(status.instanceHosts).toEqual([expect.objectContaining({ serverName: hostName, status: 'running' })]);
+  });
+
+  it('creates and lists directories on an Instance Host', async () => {
+    const dir = path.join(dataDir, 'extra', 'stores');
+    ok(await api.invoke('CreateDirectoryOnInstanceHost', { serverName: hostName, path: dir }));
+    expect(ok(await api.invoke('GetDirectoriesOnInstanceHost', { serverName: hostName, path: path.join(dataDir, 'extra') }))).toEqual([dir]);
+    expect(failed(await api.invoke('CreateDirectoryOnInstanceHost', { serverName: hostName, path: 'relative/dir' }))).toMatch(/not an absolute path/);
+  });
 });

@@ -123,6 +123,31 @@ describe('routing table for Client Access Servers', () => {
     expect(refused.error!.message).toMatch(/colours\.primary is not a colour/);
   });
 
+  it('serves a CAS of its own machine (multi server mode) once it is paired by thumbprint', async () => {
+    const casData = mkdtempSync(path.join(os.tmpdir(), 'coffer-cas2-'));
+    const casConfig = loadConfig({ data: casData, 'port-offset': String(randomPortOffset()), roles: 'cas' }, {});
+    const cas2 = await startCofferServer(casConfig, {
+      log: silent, productVersion: 'test', casServices: [],
+      managementServer: { host: '127.0.0.1', port: server.management!.ports.roleEndpoint, thumbprint: server.thumbprints.management! },
+    });
+    try {
+      // Not paired yet: the role endpoint refuses its certificate, so it has no table.
+      expect(cas2.routing!.lookup('acme')).toBeUndefined();
+      expect(cas2.routing!.lastReadError).not.toBeNull();
+      ok(await api.invoke('PairWithManagementServer', { serverType: 'clientAccessServer', serverName: 'localhost', port: cas2.cas!.pushPort, thumbprint: cas2.thumbprints.cas! }));
+      await eventually(() => cas2.routing!.lookup('acme-corp'));
+      const resolver = createInstanceResolver({ lookup: (name) => cas2.routing!.lookup(name), certificate: () => readCas(casData), log: silent });
+      const resolved = await resolver.resolveInstance('acme-corp');
+      if (!resolved.ok) throw new Error(resolved.message);
+      expect((await resolved.client.authenticate({ user: 'jane', password: 'jane-secret', channel: 'imap' })).ok).toBe(true);
+      resolver.close();
+      ok(await api.invoke('DeleteClientAccessServer', { serverName: 'localhost' }));
+    } finally {
+      await cas2.close();
+      rmSync(casData, { recursive: true, force: true });
+    }
+  });
+
   it('keeps routing from its cached table while the Management Server is down, also after a CAS restart', async () => {
     const liveResolver = createInstanceResolver({ lookup: (name) => server.routing!.lookup(name), certificate: () => readCas(dataDir), log: silent });
     await server.management!.close();

@@ -45,14 +45,16 @@ export async function startCofferServer(config: CofferConfig, options: CofferSer
 
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => { for (const close of closers.splice(0).reverse()) await close().catch((error) => options.log.error({ err: error }, 'shutdown step failed')); };
+  let management: ManagementRole | null = null;
   try {
     let instanceHost: InstanceHostRole | null = null;
     if (hostCert) {
-      instanceHost = await startInstanceHostRole({ config, log: options.log, certificate: hostCert, trustedThumbprints: () => trusted });
+      // With the Management Server in this process, CASes paired with it are trusted as they are paired.
+      const pairedCases = () => (management ? management.parts.db.read().clientAccessServers.flatMap((c) => (c.thumbprint ? [c.thumbprint] : [])) : []);
+      instanceHost = await startInstanceHostRole({ config, log: options.log, certificate: hostCert, trustedThumbprints: () => [...trusted, ...pairedCases()] });
       const role = instanceHost;
       closers.push(() => role.close());
     }
-    let management: ManagementRole | null = null;
     if (managementCert) {
       management = await startManagementRole({
         config, log: options.log, certificate: managementCert, productVersion: options.productVersion, env: options.env,

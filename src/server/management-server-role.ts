@@ -51,7 +51,13 @@ export async function startManagementRole(options: ManagementRoleOptions): Promi
   const serverName = localServerName();
   let core: ManagementCore | null = null;
   const parts = await openManagementServer(options.config.dataDir, {
-    facts: { productVersion: options.productVersion, startedAt: new Date(), serverName },
+    facts: {
+      productVersion: options.productVersion, startedAt: new Date(), serverName,
+      probe: {
+        instanceHostStatus: (name) => (core ? (core.links.isConnected(name) ? 'running' : 'disconnected') : 'unknown'),
+        clientAccessServerStatus: (name) => (core ? core.routing.casReach(name).status : 'unknown'),
+      },
+    },
     env: options.env,
     forward: (declaration, args, context) => core!.forward(declaration, args, context),
   });

@@ -8,6 +8,11 @@ export interface EnvironmentFacts {
   readonly startedAt: Date;
   /** Shown as serverName; defaults to the host name. */
   readonly serverName?: string;
+  /** Live state of hosts and CASes, when the server role wires it in; "unknown" without it. */
+  readonly probe?: {
+    instanceHostStatus(serverName: string): string;
+    clientAccessServerStatus(serverName: string): string;
+  };
 }
 
 export function environmentFunctions(db: ManagementDb, facts: EnvironmentFacts): Record<string, FunctionHandler> {
@@ -30,8 +35,8 @@ export function environmentFunctions(db: ManagementDb, facts: EnvironmentFacts):
       },
     }),
 
-    // Basic: the Management Server answers for itself; hosts and CASes are listed from the
-    // management database with status "unknown" until a live probe is wired in.
+    // Hosts and CASes are listed from the management database with the probe's view of them
+    // (control link to the host open or not; last push to the CAS delivered or not).
     GetServiceStatus: async () => {
       const database = db.read();
       return {
@@ -42,8 +47,8 @@ export function environmentFunctions(db: ManagementDb, facts: EnvironmentFacts):
           startTime: facts.startedAt.toISOString(),
           uptimeSeconds: Math.round((Date.now() - facts.startedAt.getTime()) / 1000),
         },
-        instanceHosts: database.instanceHosts.map((host) => ({ serverName: host.serverName, port: host.port, status: 'unknown' })),
-        clientAccessServers: database.clientAccessServers.map((cas) => ({ serverName: cas.serverName, port: cas.port, status: 'unknown' })),
+        instanceHosts: database.instanceHosts.map((host) => ({ serverName: host.serverName, port: host.port, status: facts.probe?.instanceHostStatus(host.serverName) ?? 'unknown' })),
+        clientAccessServers: database.clientAccessServers.map((cas) => ({ serverName: cas.serverName, port: cas.port, status: facts.probe?.clientAccessServerStatus(cas.serverName) ?? 'unknown' })),
       };
     },
   };

@@ -68,7 +68,15 @@ export class RoutingService {
       const next = this.#compute();
       const previous = this.#entries;
       const { upserts, removes } = diffTables(previous ?? [], next);
-      if (previous !== null && upserts.length === 0 && removes.length === 0) return;
+      if (previous !== null && upserts.length === 0 && removes.length === 0) {
+        // Nothing changed, but a CAS registered or paired since the last push has never heard
+        // from us: an empty change at the current version makes it read the whole table.
+        const version = this.options.db.read().routingTableVersion;
+        for (const cas of this.#casRecords()) {
+          if (this.#stateOf(cas.serverName).status === 'unknown') this.#push(cas, { fromVersion: version, toVersion: version, upserts: [], removes: [] });
+        }
+        return;
+      }
       const fromVersion = this.options.db.read().routingTableVersion;
       const toVersion = await this.options.db.update((draft) => ++draft.routingTableVersion);
       this.#entries = next;
