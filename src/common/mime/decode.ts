@@ -84,48 +84,52 @@ function hex(c: number): number {
   return -1;
 }
 
+/**
+ * Quoted-printable, line by line: trailing whitespace is transport padding
+ * (RFC 2045 §6.7 rule 3) and goes; a line ending in "=" is a soft break;
+ * runs without "=" are copied natively, so a 3 MB body decodes quickly.
+ */
 export function decodeQuotedPrintable(src: Buffer): Decoded {
   const out = Buffer.allocUnsafe(src.length);
   let n = 0;
   let damaged = false;
-  let lineOut = 0; // out index at the start of the current output line's trailing-space run
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === 0x3d) {
-      // "=" CRLF (or "=" + trailing whitespace + CRLF) is a soft line break
-      let j = i + 1;
-      while (j < src.length && (src[j] === 0x20 || src[j] === 0x09)) j++;
-      if (j < src.length && (src[j] === 0x0d || src[j] === 0x0a)) {
-        i = src[j] === 0x0d && src[j + 1] === 0x0a ? j + 1 : j;
-        lineOut = n;
-        continue;
+  let pos = 0;
+  const len = src.length;
+  while (pos < len) {
+    const lf = src.indexOf(0x0a, pos);
+    let contentEnd = lf === -1 ? len : lf;
+    const hasCr = lf !== -1 && contentEnd > pos && src[contentEnd - 1] === 0x0d;
+    if (hasCr) contentEnd--;
+    let end = contentEnd;
+    while (end > pos && (src[end - 1] === 0x20 || src[end - 1] === 0x09)) end--;
+    const soft = end > pos && src[end - 1] === 0x3d;
+    if (soft) end--;
+    let i = pos;
+    while (i < end) {
+      const rel = src.subarray(i, end).indexOf(0x3d);
+      if (rel === -1) {
+        n += src.copy(out, n, i, end);
+        break;
       }
-      if (j >= src.length) {
-        i = j; // "=" at the very end: soft break
-        continue;
-      }
-      const h1 = hex(src[i + 1] ?? 0);
-      const h2 = hex(src[i + 2] ?? 0);
+      const eq = i + rel;
+      n += src.copy(out, n, i, eq);
+      const h1 = eq + 2 < end ? hex(src[eq + 1]!) : -1;
+      const h2 = eq + 2 < end ? hex(src[eq + 2]!) : -1;
       if (h1 >= 0 && h2 >= 0) {
         out[n++] = h1 * 16 + h2;
-        i += 2;
-        lineOut = n;
-        continue;
+        i = eq + 3;
+      } else {
+        damaged = true; // a lone "=": keep it as it is
+        out[n++] = 0x3d;
+        i = eq + 1;
       }
-      damaged = true;
-      out[n++] = c;
-      lineOut = n;
-      continue;
     }
-    if (c === 0x0d || c === 0x0a) {
-      // RFC 2045 §6.7 (3): trailing whitespace was added in transport; drop it
-      while (n > lineOut && (out[n - 1] === 0x20 || out[n - 1] === 0x09)) n--;
-      out[n++] = c;
-      lineOut = n;
-      continue;
+    if (lf === -1) break;
+    if (!soft) {
+      if (hasCr) out[n++] = 0x0d;
+      out[n++] = 0x0a;
     }
-    out[n++] = c;
-    if (c !== 0x20 && c !== 0x09) lineOut = n;
+    pos = lf + 1;
   }
   return { bytes: out.subarray(0, n), damaged };
 }

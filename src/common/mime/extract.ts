@@ -52,6 +52,9 @@ export interface Extraction {
  * parsed again from decoded bytes, so bound it (base64 shrinks only by 3/4). */
 const MAX_REENCODED_DEPTH = 3;
 
+/** Binary attachments above this are sized by counting instead of decoding. */
+const LARGE_BINARY_BYTES = 64 * 1024;
+
 export function extract(message: Buffer, root: MimePart, depth = 0): Extraction {
   const texts: string[] = [];
   const attachments: AttachmentInfo[] = [];
@@ -138,7 +141,19 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
     }
     const attachment = isAttachment(part);
     const filename = filenameOf(part);
-    const needsBytes = attachment || part.type === 'text' || (filename !== null && TEXT_FILE.test(filename));
+    const textual = part.type === 'text' || (filename !== null && TEXT_FILE.test(filename));
+    if (attachment && !textual && part.encoding.toLowerCase() === 'base64' && part.bodyEnd - part.bodyStart > LARGE_BINARY_BYTES) {
+      // Large binary attachments are not indexed: their decoded size is all we need, and counting
+      // is far cheaper than decoding (most of an archive's bytes are such attachments). Damage in
+      // them goes unreported; the bytes are stored as received either way.
+      attachments.push({
+        partId: bodySection(part, role), filename, contentType: `${part.type}/${part.subtype}`,
+        size: base64DecodedSize(message, part.bodyStart, part.bodyEnd), contentId: part.id,
+        inline: part.disposition?.type !== 'attachment' && (part.disposition?.type === 'inline' || part.id !== null),
+      });
+      continue;
+    }
+    const needsBytes = attachment || textual;
     if (!needsBytes) continue;
     const decoded = decodeBody(message, part);
     if (decoded.damaged) problems.push(`damaged ${part.encoding} in part ${part.partId || '1'}`);
@@ -154,8 +169,23 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
     }
     if (alternativeSkip) continue;
     const isHtml = part.subtype === 'html' || (filename !== null && /\.html?$/i.test(filename));
-    const textual = part.type === 'text' || (filename !== null && TEXT_FILE.test(filename));
     if (textual && !(part.type === 'text' && part.subtype === 'rtf')) addText(textOf(part, decoded.bytes, isHtml));
   }
   return { text: texts.join('\n'), attachments, problems };
+}
+
+/** Decoded length of a base64 body: its alphabet characters times 3/4, less padding. */
+export function base64DecodedSize(message: Buffer, start: number, end: number): number {
+  let skipped = 0;
+  for (const ch of [0x0a, 0x0d, 0x20, 0x09]) {
+    for (let i = message.indexOf(ch, start); i !== -1 && i < end; i = message.indexOf(ch, i + 1)) skipped++;
+  }
+  let pad = 0;
+  for (let i = end - 1; i >= start && pad < 3; i--) {
+    const c = message[i]!;
+    if (c === 0x3d) pad++;
+    else if (c !== 0x0a && c !== 0x0d && c !== 0x20 && c !== 0x09) break;
+  }
+  const letters = end - start - skipped - pad;
+  return Math.max(0, Math.floor((letters * 3) / 4));
 }
