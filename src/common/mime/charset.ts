@@ -6,7 +6,7 @@
  * mapped first. Unknown or bogus labels fall back to UTF-8 when the bytes are
  * valid UTF-8, else windows-1252 — what mail clients do in practice.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 
 /** Aliases from the wild → a label TextDecoder / iconv-lite understands. */
@@ -70,15 +70,8 @@ function hasUtf8Sequence(buf: Buffer): boolean {
 }
 
 function guess(bytes: Uint8Array): string {
-  let ascii = true;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (ascii) return buf.toString('latin1');
+  if (isAscii(bytes)) return buf.toString('latin1');
   if (isUtf8(bytes)) return buf.toString('utf8');
   return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'win1252');
 }

@@ -7,7 +7,7 @@
  * SP/HTAB, the block ends at the first empty line (or at the end of the part,
  * or at a boundary line of an enclosing multipart).
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { MAX_LINE_OCTETS } from './limits.js';
 
 export interface HeaderField {
@@ -123,14 +123,7 @@ export function rawValue(buf: Buffer, f: HeaderField): string {
 
 /** Header bytes decoded as text: UTF-8 when valid (RFC 6532), else Latin-1. */
 export function bytesToText(bytes: Buffer): string {
-  let ascii = true;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return bytes.toString('latin1', 0, bytes.length);
+  if (isAscii(bytes)) return bytes.toString('latin1');
   return isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1');
 }
 
