@@ -29,13 +29,7 @@ export function imapString(s: string): string {
       return literal(s);
     }
   }
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    if (ch === '"' || ch === '\\') out += '\\';
-    out += ch;
-  }
-  return out + '"';
+  return escapes === 0 ? `"${s}"` : `"${s.replace(/["\\]/g, '\\$&')}"`;
 }
 
 /** nstring: NIL for null. */
