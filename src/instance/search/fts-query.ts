@@ -21,14 +21,25 @@ function withColumns(cols: Columns | null, expr: string): string {
   return cols ? `{${cols.join(' ')}} : (${expr})` : `(${expr})`;
 }
 
+export interface CandidateQuery {
+  expr: string;
+  /**
+   * True when every document the expression matches certainly contains the needle: the needle is
+   * one run of letters/digits, and each matching vocabulary term contains it, so a document that
+   * holds the term holds the needle. Then no document needs to be read to confirm.
+   */
+  exact: boolean;
+}
+
 /**
  * FTS5 expression matching every document that may contain `needle` as a substring, or null
  * when the index cannot narrow it down (no letters/digits, or an infix too common): scan then.
  */
-export function substringCandidatesQuery(index: Db, needle: string, cols: Columns | null): string | null {
+export function substringCandidatesQuery(index: Db, needle: string, cols: Columns | null): CandidateQuery | null {
   const lower = needle.toLowerCase();
   const tokens = tokenize(lower);
   if (tokens.length === 0) return null;
+  const exact = tokens.length === 1 && tokens[0] === lower;
   const first = tokens[0]!;
   const last = tokens[tokens.length - 1]!;
   const startsInside = /^[\p{L}\p{N}\p{M}]/u.test(lower);
@@ -42,7 +53,7 @@ export function substringCandidatesQuery(index: Db, needle: string, cols: Column
         ? (index.prepare(`SELECT term FROM fts_vocab WHERE instr(term, ?) > 0 LIMIT ${MAX_INFIX_TERMS + 1}`).pluck().all(first) as string[])
         : (index.prepare(`SELECT term FROM fts_vocab WHERE term LIKE ? ESCAPE '\\' LIMIT ${MAX_INFIX_TERMS + 1}`).pluck().all(`%${escapeLike(first)}`) as string[]);
       if (terms.length > MAX_INFIX_TERMS) return null;
-      if (terms.length === 0) return withColumns(cols, quoteTerm(first));
+      if (terms.length === 0) return { expr: withColumns(cols, quoteTerm(first)), exact };
       parts.push(`(${terms.map(quoteTerm).join(' OR ')})`);
     }
   } else {
@@ -51,7 +62,7 @@ export function substringCandidatesQuery(index: Db, needle: string, cols: Column
     for (const t of tokens.slice(1, -1)) parts.push(quoteTerm(t));
     parts.push(endsInside ? `${quoteTerm(last)} *` : quoteTerm(last));
   }
-  return withColumns(cols, parts.join(' AND '));
+  return { expr: withColumns(cols, parts.join(' AND ')), exact };
 }
 
 function escapeLike(s: string): string { return s.replace(/[\\%_]/g, (c) => `\\${c}`); }

@@ -56,7 +56,7 @@ const FIELD_COLUMNS: Record<'text' | 'body' | 'subject' | 'from' | 'to' | 'cc' |
 };
 
 export class ImapSearch {
-  private candidates = new Map<string, Map<ArchiveStore, Set<number> | null>>();
+  private candidates = new Map<string, Map<ArchiveStore, { ids: Set<number>; exact: boolean } | null>>();
   private decoded = new Map<number, DecodedMessage>();
 
   constructor(private archive: Archive, private messages: Candidate[]) {}
@@ -71,17 +71,19 @@ export class ImapSearch {
     return d;
   }
 
-  /** Index pre-filter: false means "certainly no match"; true means "verify". */
-  private mayContain(c: Candidate, key: keyof typeof FIELD_COLUMNS, value: string): boolean {
+  /** Index pre-filter: 'no' certainly no match, 'yes' certainly a match, 'maybe' read the message to tell. */
+  private indexAnswer(c: Candidate, key: keyof typeof FIELD_COLUMNS, value: string): 'no' | 'yes' | 'maybe' {
     const ck = `${key}\u0000${value}`;
     let perStore = this.candidates.get(ck);
     if (!perStore) { perStore = new Map(); this.candidates.set(ck, perStore); }
     if (!perStore.has(c.store)) {
-      const expr = substringCandidatesQuery(c.store.index, value, FIELD_COLUMNS[key]);
-      perStore.set(c.store, expr === null ? null : ftsRowids(c.store.index, expr));
+      const q = substringCandidatesQuery(c.store.index, value, FIELD_COLUMNS[key]);
+      perStore.set(c.store, q === null ? null : { ids: ftsRowids(c.store.index, q.expr), exact: q.exact });
     }
-    const set = perStore.get(c.store)!;
-    return set === null || set.has(c.msg.id);
+    const hit = perStore.get(c.store)!;
+    if (hit === null) return 'maybe';
+    if (!hit.ids.has(c.msg.id)) return 'no';
+    return hit.exact ? 'yes' : 'maybe';
   }
 
   private test(n: SearchCriterion, c: Candidate): boolean {
@@ -107,7 +109,7 @@ export class ImapSearch {
           return field.toLowerCase().includes(v);
         }
         if (v === '') return this.headerPresent(c, n.key);
-        if (!this.mayContain(c, n.key, v)) return false;
+        if (this.indexAnswer(c, n.key, v) === 'no') return false;
         const meta = this.archive.imapMeta(c.store, m.id);
         return (n.key === 'to' ? meta.to : n.key === 'cc' ? meta.cc : meta.bcc).toLowerCase().includes(v);
       }
@@ -119,7 +121,8 @@ export class ImapSearch {
       case 'body': case 'text': {
         const v = n.value.toLowerCase();
         if (v === '') return true;
-        if (!this.mayContain(c, n.key, v)) return false;
+        const answer = this.indexAnswer(c, n.key, v);
+        if (answer !== 'maybe') return answer === 'yes';
         const d = this.dec(c);
         return d.bodyText().includes(v) || (n.key === 'text' && d.headerBlock().includes(v));
       }
