@@ -23,11 +23,17 @@ export function astringValue(token: Token | undefined): string | null {
 /** A mailbox name (RFC 3501 §5.1), decoded from modified UTF-7. */
 export type MailboxName = string & { readonly __mailboxName: unique symbol };
 
+/**
+ * Prefix of a name that is not valid modified UTF-7. No mailbox has such a name, so it is kept
+ * (marked, never decoded) and answered `NO [NONEXISTENT]` as Dovecot does, not `BAD`.
+ */
+export const UNDECODABLE_NAME_PREFIX = '\u0000';
+
 export function mailboxArgument(token: Token | undefined): ParseResult<MailboxName> {
   const text = astringValue(token);
   if (text === null) return fail(badSyntax('Expected a mailbox name'));
   const decoded = decodeMutf7(text);
-  return decoded.ok ? ok(decoded.value as MailboxName) : decoded;
+  return ok((decoded.ok ? decoded.value : UNDECODABLE_NAME_PREFIX + text) as MailboxName);
 }
 
 export function noArguments(args: readonly Token[]): ParseResult<null> {

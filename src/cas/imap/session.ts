@@ -545,6 +545,6 @@ export class Session {
 
   /** The response code and text for a command that names a mailbox which does not exist. */
   static nonexistent(name: string): { code: ResponseCode; text: string } {
-    return { code: { name: 'NONEXISTENT' }, text: `Mailbox doesn't exist: ${printable(name)}` };
+    return { code: { name: 'NONEXISTENT' }, text: `Mailbox doesn't exist: ${printable(name.replace(/^\u0000/, ''))}` };
   }
 }

@@ -6,14 +6,29 @@
 import { AUTHENTICATED, defineCommand, okOutcome, type CommandSpec } from '../command-spec.js';
 import { HIERARCHY_DELIMITER, MailboxMap } from '../mailbox-map.js';
 import { statusResponse } from '../mailbox-status.js';
-import { astring, combineReferenceAndPattern, createListMatcher, encodeMutf7, parseListArguments, type ListArguments } from '../protocol/index.js';
+import { astring, combineReferenceAndPattern, createListMatcher, encodeMutf7, ok, parseListArguments, type ListArguments } from '../protocol/index.js';
 
 function createListCommand(isLsub: boolean): CommandSpec {
   const responseName = isLsub ? 'LSUB' : 'LIST';
   return defineCommand({
     name: responseName,
     states: AUTHENTICATED,
-    parse: (args) => parseListArguments(args, { isLsub }),
+    parse(args) {
+      const parsed = parseListArguments(args, { isLsub });
+      // A pattern that is not valid modified UTF-7 matches no mailbox: OK with no results, as
+      // Dovecot answers (the protocol layer reports it as BAD).
+      if (!parsed.ok && parsed.error.code === 'INVALID_MAILBOX_NAME') {
+        const matchesNothing: ListArguments = {
+          selectOptions: new Set(),
+          reference: '',
+          patterns: [],
+          returnOptions: { isSubscribedRequested: false, isChildrenRequested: false, isSpecialUseRequested: false, status: null },
+          isExtended: false,
+        };
+        return ok(matchesNothing);
+      }
+      return parsed;
+    },
     async handler({ session }, list: ListArguments) {
       const writer = session.writer;
       if (list.patterns.length === 1 && list.patterns[0] === '' && !list.isExtended) {
