@@ -170,6 +170,8 @@ describe('header decoding', () => {
     expect(parse('Subject: a  \t b\n\nx').envelope).toMatch(/^\(NIL \{3\}\r\na b NIL/);
     expect(parse('Subject: say "hi"\n\nx').envelope).toMatch(/^\(NIL \{8\}\r\nsay "hi" NIL/);
     expect(parse('Subject: \n\nx').envelope).toMatch(/^\(NIL "" NIL/);
+    // a folded subject: the fold becomes one space (and, being a change, a literal)
+    expect(parse('Subject: hello\n world\n\nx').envelope).toMatch(/^\(NIL \{11\}\r\nhello world NIL/);
   });
 
   it('parses dates in the forms found in archives', () => {

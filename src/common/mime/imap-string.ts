@@ -4,8 +4,8 @@
  * - quoted when possible, "\" before DQUOTE and backslash;
  * - a literal {n}\r\n... when the value has CR, LF, 8-bit characters, or more
  *   than 4 quoted-specials (past that a literal is shorter);
- * - "for humans" (subjects, display names): TABs and runs of spaces become
- *   one space, CR/LF dropped, ends trimmed; any such change yields a literal.
+ * - "for humans" (subjects, display names): runs of SP/TAB/CR/LF become one
+ *   space, ends trimmed; any such change yields a literal.
  *
  * Results are JS strings; literal lengths count UTF-8 bytes, so the caller
  * must write the string as UTF-8 (RFC 6855 / 8-bit literals are allowed in
@@ -69,16 +69,14 @@ export function imapStringForHumans(s: string): string {
     if (c === 0) {
       lastLwsp = false;
       modify = true;
-    } else if (c === 0x09 || c === 0x20) {
-      if (c === 0x09) modify = true;
+    } else if (c === 0x09 || c === 0x20 || c === 0x0d || c === 0x0a) {
+      // CR, LF and TAB count as whitespace (newer Dovecot): runs become one space
+      if (c !== 0x20) modify = true;
       if (lastLwsp) {
         modify = true;
         removed++;
       }
       lastLwsp = true;
-    } else if (c === 0x0d || c === 0x0a) {
-      removed++;
-      modify = true;
     } else {
       if (c === 0x22 || c === 0x5c || c >= 0x80) modify = true;
       lastLwsp = false;
@@ -95,11 +93,9 @@ export function imapStringForHumans(s: string): string {
     if (ch === '\0') {
       out += '\ufffd';
       lastLwsp = false;
-    } else if (ch === ' ' || ch === '\t') {
+    } else if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n') {
       if (!lastLwsp) out += ' ';
       lastLwsp = true;
-    } else if (ch === '\r' || ch === '\n') {
-      // dropped
     } else {
       out += ch;
       lastLwsp = false;
