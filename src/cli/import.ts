@@ -45,7 +45,8 @@ export async function runImport(config: CofferConfig, opts: { instance: string; 
   const errors: string[] = [];
   let batch: SourceMessage[] = [];
   let batchBytes = 0;
-  let inFlight: Promise<void> | null = null;
+  /** Two batches in flight: the instance prepares one in its worker threads while it writes the other. */
+  const inFlight: Promise<void>[] = [];
   const send = async (items: SourceMessage[]) => {
     const r = await client.ingest(opts.user, items.map((m) => ({ name: m.name, folder: m.folder, raw: m.raw, flags: m.flags, internalDate: m.internalDate })));
     s.imported += r.imported; s.duplicates += r.duplicates; s.broken += r.broken; s.failed += r.errors.length;
@@ -59,14 +60,13 @@ export async function runImport(config: CofferConfig, opts: { instance: string; 
     for await (const m of readSources(opts.inputs, opts.folder, onSkip, onIgnore)) {
       batch.push(m); batchBytes += m.raw.length; s.messages++; s.bytes += m.bytes;
       if (batch.length >= BATCH_MESSAGES || batchBytes >= BATCH_BYTES) {
-        // One batch in flight while the next is read: disk reads overlap with archiving.
-        if (inFlight) await inFlight;
-        inFlight = send(batch);
+        if (inFlight.length >= 2) await inFlight.shift();
+        inFlight.push(send(batch));
         batch = []; batchBytes = 0;
       }
     }
-    if (inFlight) await inFlight;
-    if (batch.length) await send(batch);
+    if (batch.length) inFlight.push(send(batch));
+    await Promise.all(inFlight);
   } finally {
     client.close();
     bar.done();

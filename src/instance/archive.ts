@@ -5,11 +5,12 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from '../common/logger.js';
-import { decodeHeaderValue, normalizeLineEndings, parseMessage, type ParsedMessage } from '../common/mime/index.js';
+import { normalizeLineEndings } from '../common/mime/index.js';
+import { PreparePool } from './prepare-pool.js';
+import type { PreparedMessage, ImapMeta } from './prepare.js';
 import { FolderTree, Settings, normalizeFolderPath, type Db, type FolderRow } from './instance-db.js';
 import { ArchiveStore, MESSAGE_COLUMNS, rowToMessage, type NewMessageRow, type StoreState, type StoredMessage, STORE_STATES } from './store/store.js';
-import { compressJson, decompressJson } from './store/codec.js';
-import { compactMime, type CompactPart } from './mime-compact.js';
+import { decompressJson } from './store/codec.js';
 import { InstanceError } from './errors.js';
 import type { IngestItem, IngestResult, ChangeEvent } from './api.js';
 import type { BlobLocation } from './store/content-pack.js';
@@ -19,8 +20,10 @@ const IDLE_CHECKPOINT_MS = 1000;
 
 export interface StoreRow { id: number; name: string; database_path: string; content_path: string; index_path: string; requested_state: StoreState; created_at: number }
 
-/** Pre-serialised IMAP metadata and the address headers that only search and display need, compressed per message. */
-export interface ImapMeta { e: string; s: string; b: string; m: CompactPart; to: string; cc: string; bcc: string }
+export type { ImapMeta } from './prepare.js';
+
+/** Where a new message goes: its folder's identity and the UID and MODSEQ reserved for it. */
+export interface MessageIdentity { uid: number; modseq: number; uidValidity: number; folderPath: string }
 
 export interface AutoCreateConfig { sizeThreshold: string | null; baseDirectory: string; contentBaseDirectory: string; indexBaseDirectory: string }
 
@@ -40,10 +43,12 @@ export class Archive {
   private stores = new Map<number, ArchiveStore>();
   private storeErrors = new Map<number, string>();
   private listeners = new Set<(e: ChangeEvent) => void>();
+  private pool: PreparePool;
 
   constructor(readonly db: Db, readonly baseDir: string, private log: Logger) {
     this.settings = new Settings(db);
     this.folders = new FolderTree(db, this.settings);
+    this.pool = new PreparePool(log);
     this.openStores();
     if (this.storeRows().length === 0) this.createStore({ name: 'Store 1', requestedState: 'current' });
   }
@@ -169,35 +174,52 @@ export class Archive {
     this.log.info({ store: row.id, previous: cur.id, limit }, 'current archive store passed its size threshold; created a new current store');
   }
 
-  /** Archives a batch into `<userArchive>/<item.folder>`; duplicates (same bytes, same folder) are skipped. */
-  ingest(userArchive: string, items: IngestItem[]): IngestResult {
+  /**
+   * Archives a batch into `<userArchive>/<item.folder>`; duplicates (same bytes, same folder) are
+   * skipped. Messages are prepared in worker threads; `beforeCommit` lets the caller hold the
+   * writing part (freeze). The writing part runs without awaiting, so batches never interleave.
+   */
+  async ingest(userArchive: string, items: IngestItem[], beforeCommit: () => Promise<void> = async () => {}): Promise<IngestResult> {
     const result: IngestResult = { imported: 0, duplicates: 0, broken: 0, errors: [] };
     if (items.length === 0) return result;
-    this.maybeRollStore();
-    const store = this.currentStore();
-    const prepared: { item: IngestItem; crlf: Buffer; sha: string; parsed: ParsedMessage; folder: FolderRow }[] = [];
+    type Item = { item: IngestItem; crlf: Buffer; sha: string; folderPath: string; prepared?: PreparedMessage };
+    const candidates: Item[] = [];
     const seen = new Set<string>();
     for (const item of items) {
       try {
         const folderPath = normalizeFolderPath(`${userArchive}/${item.folder}`);
-        const folder = this.folders.ensure(folderPath);
         const crlf = normalizeLineEndings(item.raw);
         const sha = createHash('sha256').update(crlf).digest('hex');
-        const key = `${folder.id}:${sha}`;
-        if (seen.has(key) || this.openStoresList().some((s) => s.hasMessageInFolder(folder.id, sha))) { result.duplicates++; continue; }
+        const folder = this.folders.find(folderPath);
+        const key = `${folderPath}\u0000${sha}`;
+        if (seen.has(key) || (folder && this.isArchived(folder.id, sha))) { result.duplicates++; continue; }
         seen.add(key);
-        const parsed = parseMessage(crlf);
-        if (parsed.problems.length) { result.broken++; this.log.warn({ name: item.name, problems: parsed.problems.slice(0, 5) }, 'message stored with problems'); }
-        prepared.push({ item, crlf, sha, parsed, folder });
+        candidates.push({ item, crlf, sha, folderPath });
       } catch (e) {
         result.errors.push({ name: item.name, message: (e as Error).message });
       }
     }
-    if (prepared.length === 0) return result;
+    await Promise.all(candidates.map(async (c) => {
+      try { c.prepared = await this.pool.prepare(c.crlf); } catch (e) { result.errors.push({ name: c.item.name, message: (e as Error).message }); }
+    }));
+    await beforeCommit();
+    // From here on nothing awaits: this batch's UIDs, content and rows are written as one step.
+    this.maybeRollStore();
+    const store = this.currentStore();
+    const ready: (Item & { prepared: PreparedMessage; folder: FolderRow })[] = [];
+    for (const c of candidates) {
+      if (!c.prepared) continue;
+      const folder = this.folders.ensure(c.folderPath);
+      // A batch that arrived meanwhile may have archived the same message.
+      if (this.isArchived(folder.id, c.sha)) { result.duplicates++; continue; }
+      if (c.prepared.problems.length) { result.broken++; this.log.warn({ name: c.item.name, problems: c.prepared.problems.slice(0, 5) }, 'message stored with problems'); }
+      ready.push({ ...c, prepared: c.prepared, folder });
+    }
+    if (ready.length === 0) return result;
     // UIDs and MODSEQs are reserved (and committed) before the messages: a crash leaves gaps, never reuse.
-    const byFolder = new Map<number, typeof prepared>();
-    for (const p of prepared) { const l = byFolder.get(p.folder.id) ?? []; l.push(p); byFolder.set(p.folder.id, l); }
-    const uidOf = new Map<(typeof prepared)[number], { uid: number; modseq: number; uidValidity: number; folderPath: string }>();
+    const byFolder = new Map<number, typeof ready>();
+    for (const p of ready) { const l = byFolder.get(p.folder.id) ?? []; l.push(p); byFolder.set(p.folder.id, l); }
+    const uidOf = new Map<(typeof ready)[number], MessageIdentity>();
     this.db.transaction(() => {
       for (const [folderId, list] of byFolder) {
         const f = this.folders.get(folderId)!;
@@ -208,13 +230,13 @@ export class Archive {
     const blobs: { sha256: string; location: () => BlobLocation }[] = [];
     const newBlobs = new Set<string>();
     const rows: NewMessageRow[] = [];
-    for (const p of prepared) {
+    for (const p of ready) {
       const id = uidOf.get(p)!;
       if (!newBlobs.has(p.sha) && !store.hasBlob(p.sha)) { blobs.push(store.addBlob(p.sha, p.crlf)); newBlobs.add(p.sha); }
       const flags = p.item.flags ?? ['\\Seen'];
       const internalDate = p.item.internalDate ?? Date.now();
       store.addRecovery({ kind: 'message', sha256: p.sha, folder: id.folderPath, uid: id.uid, flags, internalDate, archivedAt: Date.now(), uidValidity: id.uidValidity });
-      rows.push(this.rowFor(p.parsed, p.crlf, p.sha, p.folder.id, id, flags, internalDate));
+      rows.push(this.rowFor(p.prepared, p.sha, p.folder.id, id, flags, internalDate));
     }
     store.commitBatch(blobs, rows);
     this.db.transaction(() => { for (const r of rows) this.folders.addCounts(r.folderId, 1, r.size); })();
@@ -224,19 +246,17 @@ export class Archive {
     return result;
   }
 
-  rowFor(parsed: ParsedMessage, crlf: Buffer, sha: string, folderId: number, id: { uid: number; modseq: number; uidValidity: number; folderPath: string }, flags: string[], internalDate: number): NewMessageRow {
-    const f = parsed.fields;
-    const imap: ImapMeta = { e: parsed.envelope, s: parsed.bodyStructure, b: parsed.body, m: compactMime(parsed.root), to: f.to, cc: f.cc, bcc: f.bcc };
-    const addresses = [f.from, f.to, f.cc, f.bcc].filter(Boolean).join('\n');
+  /** Whether this content is already a message of the folder, in any open store. */
+  private isArchived(folderId: number, sha: string): boolean {
+    return this.openStoresList().some((s) => s.hasMessageInFolder(folderId, sha));
+  }
+
+  rowFor(p: PreparedMessage, sha: string, folderId: number, id: MessageIdentity, flags: string[], internalDate: number): NewMessageRow {
     return {
-      folderId, uid: id.uid, modseq: id.modseq, sha256: sha, flags, internalDate, size: parsed.size, sentDate: f.date ?? internalDate, // no Date: header → INTERNALDATE, as Dovecot does for SENT* keys
-      subject: f.subject, from: f.from, messageId: f.messageId, hasAttachments: parsed.hasAttachments,
-      imap: compressJson(imap), folderPath: id.folderPath, uidValidity: id.uidValidity,
-      fts: {
-        subject: f.subject, addresses, body: parsed.text,
-        attachmentNames: parsed.attachments.map((a) => a.filename ?? '').filter(Boolean).join('\n'),
-        attachmentText: '', headers: headerText(crlf, parsed),
-      },
+      folderId, uid: id.uid, modseq: id.modseq, sha256: sha, flags, internalDate, size: p.size,
+      sentDate: p.sentDate ?? internalDate, // no Date: header → INTERNALDATE, as Dovecot does for SENT* keys
+      subject: p.subject, from: p.from, messageId: p.messageId, hasAttachments: p.hasAttachments,
+      imap: p.imap, folderPath: id.folderPath, uidValidity: id.uidValidity, fts: p.fts,
     };
   }
 
@@ -290,6 +310,7 @@ export class Archive {
 
   close(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    void this.pool.close();
     for (const s of this.stores.values()) s.close();
     this.stores.clear();
   }
@@ -297,10 +318,3 @@ export class Archive {
   checkpoint(): void { for (const s of this.stores.values()) s.checkpoint(); this.db.pragma('wal_checkpoint(TRUNCATE)'); }
 }
 
-/** The whole header block, unfolded and RFC 2047-decoded, for the `headers` index column (TEXT and HEADER search). */
-export function headerText(crlf: Buffer, parsed: ParsedMessage): string {
-  return decodeHeaderValue(crlf.subarray(parsed.root.headerStart, Math.min(parsed.root.bodyStart, parsed.root.headerStart + MAX_INDEXED_HEADER_BYTES)));
-}
-
-/** Header blocks beyond this are spam or attacks; their start is enough for search candidates. */
-const MAX_INDEXED_HEADER_BYTES = 256 * 1024;

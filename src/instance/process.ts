@@ -91,9 +91,8 @@ export class InstanceProcess {
       if (!p || typeof p.user !== 'string' || !Array.isArray(p.items)) throw new InstanceError('INVALID_ARGUMENT', 'ingest needs user and items');
       const u = this.users.get(p.user);
       if (!u) throw new InstanceError('NOT_FOUND', `user ${JSON.stringify(p.user)} does not exist in this instance; create it first (CreateUser)`);
-      await this.writeGate();
       const items: IngestItem[] = p.items.map((i) => ({ name: String(i.name), folder: String(i.folder ?? ''), raw: Buffer.from(i.raw, 'base64'), flags: i.flags, internalDate: i.internalDate }));
-      return this.archive.ingest(u.name, items);
+      return this.archive.ingest(u.name, items, () => this.writeGate());
     });
     peer.handle(RPC.management, async (p: { fn: string; args: Record<string, unknown>; progressId?: string }, ctx) => {
       const fn = this.functions[p.fn];

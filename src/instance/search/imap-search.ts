@@ -8,7 +8,6 @@ import type { Archive } from '../archive.js';
 import type { ArchiveStore, StoredMessage } from '../store/store.js';
 import { decodeHeaderValue, parseMessage, partText } from '../../common/mime/index.js';
 import { ftsRowids, substringCandidatesQuery, type Columns } from './fts-query.js';
-import { headerText } from '../archive.js';
 
 interface Candidate { store: ArchiveStore; msg: StoredMessage; index: number }
 
@@ -23,7 +22,7 @@ class DecodedMessage {
   headerBlock(): string {
     if (this.headers === undefined) {
       const parsed = this.parse();
-      this.headers = headerText(this.rawBytes(), parsed).toLowerCase();
+      this.headers = decodeHeaderValue(this.rawBytes().subarray(parsed.root.headerStart, parsed.root.bodyStart)).toLowerCase();
       this.body = parsed.text.toLowerCase();
     }
     return this.headers;

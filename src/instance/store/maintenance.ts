@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { parseMessage } from '../../common/mime/index.js';
+import { prepareMessage } from '../prepare.js';
 import { ContentArea, type BlobLocation, type RecoveryRecord } from './content-pack.js';
 import { ArchiveStore } from './store.js';
 import type { Archive } from '../archive.js';
@@ -105,8 +105,7 @@ export function recoverStore(archive: Archive, storeId: number, progress: Progre
       const folder = archive.folders.ensure(h.folder);
       if (h.uid >= folder.uid_next) archive.folders.reserveUids(folder.id, h.uid - folder.uid_next + 1);
       const modseq = archive.folders.reserveUids(folder.id, 0).firstModseq;
-      const parsed = parseMessage(raw);
-      batch.push(archive.rowFor(parsed, raw, h.sha256, folder.id, { uid: h.uid, modseq: Math.max(1, modseq - 1), uidValidity: folder.uid_validity, folderPath: folder.path }, h.flags ?? ['\\Seen'], h.internalDate ?? Date.now()));
+      batch.push(archive.rowFor(prepareMessage(raw), h.sha256, folder.id, { uid: h.uid, modseq: Math.max(1, modseq - 1), uidValidity: folder.uid_validity, folderPath: folder.path }, h.flags ?? ['\\Seen'], h.internalDate ?? Date.now()));
       if (batch.length >= 200) flush();
     }
     flush();
@@ -173,7 +172,7 @@ export function rebuildIndex(archive: Archive, storeId: number, progress: Progre
       for (const r of chunk) {
         const raw = store.readRaw(r.sha256);
         const f = archive.folders.get(r.folder_id);
-        const nr = archive.rowFor(parseMessage(raw), raw, r.sha256, r.folder_id, { uid: r.uid, modseq: 0, uidValidity: 0, folderPath: f?.path ?? '' }, [], r.internal_date);
+        const nr = archive.rowFor(prepareMessage(raw), r.sha256, r.folder_id, { uid: r.uid, modseq: 0, uidValidity: 0, folderPath: f?.path ?? '' }, [], r.internal_date);
         ins.run(r.id, nr.fts.subject, nr.fts.addresses, nr.fts.body, nr.fts.attachmentNames, nr.fts.attachmentText, nr.fts.headers);
         n++;
       }
