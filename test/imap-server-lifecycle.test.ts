@@ -135,6 +135,24 @@ describe('IMAP server lifecycle', () => {
     c.close();
   });
 
+  it('closes a connection whose client stops reading during a large FETCH', async () => {
+    const body = Buffer.alloc(24 * 1024 * 1024, 'abcdefghij0123456789abcdefghij0123456789abcdefghij0123456789abcdefghij012345\r\n');
+    await h.acme.ingest('jane', [{ name: 'big', folder: 'Big', raw: Buffer.concat([Buffer.from('From: a@example.com\r\nSubject: big\r\n\r\n'), body]) }]);
+    const { server, tlsPort } = await serverWith({ limits: { outputStallTimeoutMs: 300 } });
+    const c = await RawImapClient.connectTls(tlsPort);
+    await c.readLine();
+    await c.login();
+    await c.command('w1', 'EXAMINE Big');
+    c.socket.pause();
+    c.write('w2 FETCH 1 BODY.PEEK[]\r\n');
+    const started = Date.now();
+    // The server gives up on the stalled write and closes its side.
+    while (server.connectionCount > 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+    expect(server.connectionCount).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    c.close();
+  });
+
   it('sends BYE to every client at shutdown and stops accepting', async () => {
     const { server, tlsPort, plainPort } = await serverWith({});
     const a = await RawImapClient.connectTls(tlsPort);

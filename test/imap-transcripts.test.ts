@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMessage, resolveSection } from '../src/common/mime/index.js';
 import { splitLoginName } from '../src/cas/imap/login-flow.js';
@@ -356,5 +358,74 @@ describe('IMAP server transcripts over real sockets', () => {
     c.write('o3 BAR\r\n');
     expect(await c.readLine()).toBe('o3 BAD Unknown command BAR');
     expect(await c.readLine()).toBe('* BYE Too many invalid commands.');
+  });
+
+  it('sends folder names in modified UTF-7 and selects them by that name', async () => {
+    await h.acme.ingest('jane', [{ name: 'draft', folder: 'Entwürfe/日本', raw: Buffer.from('From: a@example.com\r\nSubject: d\r\n\r\nx\r\n') }]);
+    const c = await loggedIn();
+    expect(await c.command('p1', 'LIST "" "Entw*"')).toEqual([
+      '* LIST (\\HasChildren) "/" Entw&APw-rfe',
+      '* LIST (\\HasNoChildren) "/" Entw&APw-rfe/&ZeVnLA-',
+      'p1 OK LIST completed.',
+    ]);
+    expect((await c.command('p2', 'EXAMINE Entw&APw-rfe/&ZeVnLA-'))).toContain('* 1 EXISTS');
+    expect(await c.command('p3', 'STATUS "Entw&APw-rfe" (MESSAGES)')).toEqual(['* STATUS Entw&APw-rfe (MESSAGES 0)', 'p3 OK Status completed.']);
+    c.close();
+  });
+
+  it('accepts a command line of exactly 64 KiB and answers one byte more with BAD', async () => {
+    const c = await loggedIn();
+    await c.command('q0', 'EXAMINE INBOX');
+    /** `tag UID FETCH 1,2,3,… (UID)` padded with `,1` and `,11` members to exactly `bytes` bytes. */
+    const line = (tag: string, bytes: number) => {
+      const head = `${tag} UID FETCH 1`;
+      const tail = ' (UID)';
+      let set = '';
+      for (let n = 2; head.length + set.length + tail.length + 8 < bytes; n++) set += `,${n}`;
+      let remainder = bytes - (head.length + set.length + tail.length);
+      if (remainder % 2 === 1) {
+        set += ',11';
+        remainder -= 3;
+      }
+      return head + set + ',1'.repeat(remainder / 2) + tail;
+    };
+    const atLimit = line('q1', 64 * 1024);
+    expect(atLimit.length).toBe(64 * 1024);
+    c.write(`${atLimit}\r\n`);
+    expect((await c.readUntilTagged('q1')).at(-1)).toBe('q1 OK Fetch completed.');
+    const overLimit = line('q2', 64 * 1024 + 1);
+    expect(overLimit.length).toBe(64 * 1024 + 1);
+    c.write(`${overLimit}\r\n`);
+    expect((await c.readUntilTagged('q2')).at(-1)).toMatch(/^q2 BAD /);
+    expect(await c.command('q3', 'NOOP')).toEqual(['q3 OK NOOP completed.']);
+    c.close();
+  });
+
+  it('enables CONDSTORE once and reports it', async () => {
+    const c = await loggedIn();
+    expect(await c.command('r1', 'ENABLE CONDSTORE QRESYNC X-UNKNOWN')).toEqual(['* ENABLED CONDSTORE', 'r1 OK Enabled.']);
+    expect(await c.command('r2', 'ENABLE CONDSTORE')).toEqual(['* ENABLED', 'r2 OK Enabled.']);
+    c.close();
+  });
+
+  it('writes the per-instance connection log when enabled, without credentials', async () => {
+    await h.acme.management('SetInstanceLocalConfiguration', { imapServerConnectionLogEnabled: true });
+    const c = await RawImapClient.connectTls(h.tlsPort);
+    await c.readLine();
+    await c.command('s1', 'LOGIN jane@acme pw-jane');
+    await c.command('s2', 'EXAMINE INBOX');
+    await c.command('s3', 'LOGOUT');
+    c.close();
+    const file = path.join(h.engine.dataDir, 'instances', 'acme', 'logs', `imap-${new Date().toISOString().slice(0, 10)}.log`);
+    let text = '';
+    for (let k = 0; k < 40 && !text.includes('disconnected'); k++) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    }
+    expect(text).toMatch(/login jane from 127\.0\.0\.1 \(TLS\)/);
+    expect(text).toMatch(/C: s2 EXAMINE/);
+    expect(text).toMatch(/S: s2 OK/);
+    expect(text).not.toMatch(/pw-jane/);
+    await h.acme.management('SetInstanceLocalConfiguration', { imapServerConnectionLogEnabled: false });
   });
 });

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { InstanceClient } from '../../instance/client.js';
 import { DEFAULT_OUTPUT_STALL_TIMEOUT_MS, DEFAULT_PARSER_LIMITS, type ParserLimits } from './protocol/index.js';
 import { AuthThrottle } from './auth-throttle.js';
-import { Session } from './session.js';
+import { Session, type ArchiveView } from './session.js';
 import {
   DEFAULT_AUTH_FAILURE_DELAY_MS,
   DEFAULT_AUTH_IDLE_TIMEOUT_MS,
@@ -82,7 +82,7 @@ export interface SessionHost {
   secureContext(): tls.SecureContext;
   resolveInstance(idOrAlias: string): Promise<ResolveInstanceResult>;
   /** Makes sure the instance sends change events (for IDLE) to this client. */
-  watchChanges(client: InstanceClient): void;
+  watchChanges(client: ArchiveView): void;
 }
 
 const DEFAULT_LIMITS: ImapServerLimits = Object.freeze({
@@ -118,7 +118,7 @@ export class ImapServer implements SessionHost {
   private tlsServer: tls.Server | null = null;
   private readonly sessions = new Set<Session>();
   private readonly connectionsPerAddress = new Map<string, number>();
-  private readonly watchedClients = new WeakSet<InstanceClient>();
+  private readonly watchedClients = new WeakSet<ArchiveView>();
   private isShuttingDown = false;
 
   constructor(private readonly options: ImapServerOptions) {
@@ -147,7 +147,7 @@ export class ImapServer implements SessionHost {
     return this.options.resolveInstance(idOrAlias);
   }
 
-  watchChanges(client: InstanceClient): void {
+  watchChanges(client: ArchiveView): void {
     if (this.watchedClients.has(client)) return;
     this.watchedClients.add(client);
     client.subscribe().catch((error: unknown) => {

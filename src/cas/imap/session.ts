@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import type { ChangeEvent, FolderInfo, SessionToken } from '../../instance/api.js';
+import type { ArchiveReader, ChangeEvent, FolderInfo, SessionToken } from '../../instance/api.js';
 import type { InstanceClient } from '../../instance/client.js';
 import {
   CommandParser,
@@ -33,10 +33,17 @@ import type { SessionHost } from './server.js';
 /** Bytes queued in the parser above which the socket stops reading until commands catch up. */
 const MAX_UNREAD_INPUT_BYTES = 1024 * 1024;
 
+/**
+ * The narrow view of an instance the IMAP commands get: the read-only `ArchiveReader` plus change
+ * events and the connection log. It has no method that changes mail (no ingest, no management),
+ * so no command can write to the archive, even by mistake (STYLE.md rule 3).
+ */
+export type ArchiveView = ArchiveReader & Pick<InstanceClient, 'readMessageBuffer' | 'subscribe' | 'connectionLog' | 'on' | 'removeListener' | 'isClosed' | 'instanceId'>;
+
 /** Who is logged in on this connection. */
 export interface SessionLogin {
   readonly instanceId: string;
-  readonly client: InstanceClient;
+  readonly client: ArchiveView;
   readonly token: SessionToken;
   /** The archive user name (`jane`), whose archive is the personal namespace. */
   readonly userName: string;
