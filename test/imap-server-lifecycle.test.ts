@@ -153,6 +153,16 @@ describe('IMAP server lifecycle', () => {
     c.close();
   });
 
+  it('says BYE to its clients when the connection to the instance is lost', async () => {
+    const link = await h.engine.connect('acme');
+    const { tlsPort } = await serverWith({ resolveInstance: async () => ({ ok: true, instanceId: 'acme', client: link }) });
+    const c = await RawImapClient.connectTls(tlsPort);
+    await c.readLine();
+    await c.login();
+    link.close();
+    expect(await c.readLine(5_000)).toBe('* BYE Connection to the archive was lost. Please log in again.');
+  });
+
   it('sends BYE to every client at shutdown and stops accepting', async () => {
     const { server, tlsPort, plainPort } = await serverWith({});
     const a = await RawImapClient.connectTls(tlsPort);

@@ -377,6 +377,8 @@ export class Session {
     this.resetIdleTimer();
     this.changeListener = (event) => this.onArchiveChange(event);
     login.client.on('change', this.changeListener);
+    // The instance restarted or its host went away: this login is gone; the client reconnects.
+    login.client.on('close', this.onArchiveClosed);
     this.host.watchChanges(login.client);
     this.connectionLog(`login ${printable(login.userName)} from ${this.remoteAddress}${this.isTls ? ' (TLS)' : ''}`);
   }
@@ -441,6 +443,11 @@ export class Session {
   enableCondstore(): void {
     this.isCondstoreEnabled = true;
   }
+
+  private readonly onArchiveClosed = (): void => {
+    this.log.info('connection to the instance closed');
+    void this.close('Connection to the archive was lost. Please log in again.');
+  };
 
   private onArchiveChange(event: ChangeEvent): void {
     if (this.selected === null || this.selected.folderId !== event.folderId) {
@@ -542,6 +549,7 @@ export class Session {
     const login = this.login;
     if (login !== null) {
       if (this.changeListener !== null) login.client.removeListener('change', this.changeListener);
+      login.client.removeListener('close', this.onArchiveClosed);
       this.connectionLog('disconnected');
       this.flushConnectionLog();
       if (!login.client.isClosed) login.client.logout({ session: login.token }).catch(() => {});
