@@ -149,7 +149,8 @@ async function searchFigures(c: InstanceClient, label: string): Promise<void> {
   }
   // Reference: the same folder scanned without the index (what an IMAP server without FTS does).
   const t = process.hrtime.bigint();
-  await c.search({ session: auth.session, folderId: folder.id, criteria: { key: 'not', of: { key: 'body', value: 'zzzz-no-such-text' } } });
+  // A needle without letters or digits gives the index nothing to narrow: every message is read.
+  await c.search({ session: auth.session, folderId: folder.id, criteria: { key: 'body', value: '%%~%%' } });
   const scanMs = Number(process.hrtime.bigint() - t) / 1e6;
   report({ what: `IMAP SEARCH in a ${folder.messages}-message folder, p50 / max (ms)`, value: `${pct(imap, 50).toFixed(1)} / ${Math.max(...imap).toFixed(1)}`, target: 'fast', reference: `full scan ${scanMs.toFixed(0)} ms` });
 }

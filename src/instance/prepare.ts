@@ -44,7 +44,7 @@ export function prepareMessage(crlf: Buffer): PreparedMessage {
       addresses: [f.from, f.to, f.cc, f.bcc].filter(Boolean).join('\n'),
       body: parsed.text,
       attachmentNames: parsed.attachments.map((a) => a.filename ?? '').filter(Boolean).join('\n'),
-      attachmentText: '',
+      attachmentText: parsed.attachmentText,
       // The whole header block, unfolded and decoded, for TEXT and HEADER search candidates.
       headers: decodeHeaderValue(crlf.subarray(parsed.root.headerStart, headerEnd)),
     },

@@ -44,6 +44,8 @@ function isAttachment(part: MimePart): boolean {
 
 export interface Extraction {
   text: string;
+  /** Text of attachments only (also contained in `text`). */
+  attachmentText: string;
   attachments: AttachmentInfo[];
   problems: string[];
 }
@@ -57,6 +59,7 @@ const LARGE_BINARY_BYTES = 64 * 1024;
 
 export function extract(message: Buffer, root: MimePart, depth = 0): Extraction {
   const texts: string[] = [];
+  const attachmentTexts: string[] = [];
   const attachments: AttachmentInfo[] = [];
   const problems: string[] = [];
   let textChars = 0;
@@ -169,9 +172,13 @@ export function extract(message: Buffer, root: MimePart, depth = 0): Extraction 
     }
     if (alternativeSkip) continue;
     const isHtml = part.subtype === 'html' || (filename !== null && /\.html?$/i.test(filename));
-    if (textual && !(part.type === 'text' && part.subtype === 'rtf')) addText(textOf(part, decoded.bytes, isHtml));
+    if (textual && !(part.type === 'text' && part.subtype === 'rtf')) {
+      const t = textOf(part, decoded.bytes, isHtml);
+      addText(t);
+      if (attachment && part.disposition?.type === 'attachment' && t) attachmentTexts.push(t);
+    }
   }
-  return { text: texts.join('\n'), attachments, problems };
+  return { text: texts.join('\n'), attachmentText: attachmentTexts.join('\n').slice(0, MAX_INDEX_TEXT_CHARS), attachments, problems };
 }
 
 /** Decoded length of a base64 body: its alphabet characters times 3/4, less padding. */

@@ -90,6 +90,8 @@ export interface ParsedMessage {
   addresses: MessageAddresses;
   /** Decoded text for the full-text index; parts separated by "\n". */
   text: string;
+  /** The part of `text` that came from attachments (text files, HTML files), for "attachment contents" search. */
+  attachmentText: string;
   attachments: AttachmentInfo[];
   hasAttachments: boolean;
   /** What was broken in the message; parsing never throws. */
