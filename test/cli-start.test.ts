@@ -113,5 +113,22 @@ describe('coffer start, coffer api and coffer import as real processes', () => {
     expect(users).toEqual([expect.objectContaining({ userName: 'demo' })]);
     started.child.kill('SIGINT');
     expect(await started.exited).toBe(0);
+
+    // Second start: the demo is not made again, and the instance (start mode automatic) is
+    // started as soon as its Instance Host connects.
+    const again = await startCoffer(['--data', data, '--port-offset', offset, '--demo']);
+    children.push(again.child);
+    expect(again.output()).toContain(`password in ${path.join(data, 'config', 'demo-password.txt')}`);
+    const until = Date.now() + 30_000;
+    let rows: { status: string }[] = [];
+    while (Date.now() < until) {
+      rows = JSON.parse((await coffer([...base, 'GetInstances', '--instanceFilter=*'])).stdout).result;
+      if (rows[0]?.status === 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(rows).toEqual([expect.objectContaining({ instanceID: 'demo', status: 'running' })]);
+    expect(JSON.parse((await coffer([...base, 'GetInstanceStatistics', '--instanceID=demo'])).stdout).result.messageCount).toBe(stats.messageCount);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
   });
 });

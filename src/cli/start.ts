@@ -79,6 +79,7 @@ export async function startCommand(flags: Record<string, unknown>): Promise<numb
 
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) => {
+    if (stopping) process.stdout.write(`${signal}: already stopping; waiting for the instances to close.\n`);
     stopping ??= (async () => {
       process.stdout.write(`\n${signal}: stopping Coffer (instances are closed cleanly)…\n`);
       await server.close();
