@@ -44,6 +44,16 @@ describe('IMAP server lifecycle', () => {
     expect(await c.readLine(2_000)).toBe('* BYE Disconnected for inactivity.');
   });
 
+  it('logs out a client that stays silent in IDLE past the idle timeout', async () => {
+    const { tlsPort } = await serverWith({ limits: { authIdleTimeoutMs: 300 } });
+    const c = await RawImapClient.connectTls(tlsPort);
+    await c.readLine();
+    await c.login();
+    c.write('i1 IDLE\r\n');
+    expect(await c.readLine()).toBe('+ idling');
+    expect(await c.readLine(3_000)).toBe('* BYE Disconnected for inactivity.');
+  });
+
   it('sends keep-alives during IDLE at the configured interval', async () => {
     const { tlsPort } = await serverWith({ limits: { idleKeepaliveMs: 100 } });
     const c = await RawImapClient.connectTls(tlsPort);

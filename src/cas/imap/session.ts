@@ -362,6 +362,12 @@ export class Session {
     const timeoutMs = this.state === 'not-authenticated' ? this.host.limits.preAuthIdleTimeoutMs : this.host.limits.authIdleTimeoutMs;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
+      // A command still running (a long FETCH to a slow client) is not inactivity; IDLE, which
+      // waits for the client's DONE, is.
+      if (this.isRunning && this.rawLineWaiter === null) {
+        this.resetIdleTimer();
+        return;
+      }
       void this.close('Disconnected for inactivity.');
     }, timeoutMs);
     this.idleTimer.unref();
