@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { thumbprintOf } from '../src/common/certs.js';
+import { InstanceClient } from '../src/instance/client.js';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../src/common/logger.js';
@@ -116,6 +118,13 @@ describe('instance lifecycle through the Management API over HTTPS', () => {
     ok(await api.invoke('StartInstances', { instanceFilter: 'acme', safeMode: false }));
     expect(ok(await api.invoke('GetInstances', { instanceFilter: 'acme' }))[0].status).toBe('running');
     expect(failed(await api.invoke('SetInstanceConfiguration', { config: { instanceID: 'acme', baseDirectory: '/elsewhere' } }))).toMatch(/must be stopped/);
+    // The instance itself now keeps IMAP connection log lines a CAS sends it.
+    const hostCert = readRole(dataDir, 'instance-host');
+    const client = await InstanceClient.connect('acme', { host: '127.0.0.1', port: server.instanceHost!.port, thumbprint: hostCert.thumbprint }, hostCert);
+    await client.connectionLog(['C: a1 LOGIN jane [redacted]']);
+    client.close();
+    const logs = readdirSync(path.join(dataDir, 'instances', 'acme', 'logs'));
+    expect(readFileSync(path.join(dataDir, 'instances', 'acme', 'logs', logs[0]!), 'utf8')).toContain('a1 LOGIN jane');
   });
 
   it('stores settings of parts not built yet and says truthfully what it cannot run', async () => {
@@ -155,4 +164,35 @@ describe('instance lifecycle through the Management API over HTTPS', () => {
     expect(ok(await api.invoke('GetDirectoriesOnInstanceHost', { serverName: hostName, path: path.join(dataDir, 'extra') }))).toEqual([dir]);
     expect(failed(await api.invoke('CreateDirectoryOnInstanceHost', { serverName: hostName, path: 'relative/dir' }))).toMatch(/not an absolute path/);
   });
+
+  it('reports a crashed instance as error with the reason, and cancels a forwarded long-running call', async () => {
+    ok(await api.invoke('CreateInstance', { config: { instanceID: 'crashy', instanceHost: hostName, startMode: 'manual' } }));
+    ok(await api.invoke('StartInstances', { instanceFilter: 'crashy' }));
+    const pid = ok(await api.invoke('GetInstances', { instanceFilter: 'crashy' }))[0].processID as number;
+    process.kill(pid, 'SIGKILL');
+    const until = Date.now() + 10_000;
+    let row: { status: string; startStopError: string | null } = { status: '', startStopError: null };
+    while (Date.now() < until && row.status !== 'error') {
+      row = ok(await api.invoke('GetInstances', { instanceFilter: 'crashy' }))[0];
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(row).toMatchObject({ status: 'error', startStopError: expect.stringMatching(/exited \(SIGKILL\)/) });
+    expect(failed(await api.invoke('GetUsers', { instanceID: 'crashy' }))).toMatch(/crashy' is error/);
+    ok(await api.invoke('DeleteInstances', { instanceFilter: 'crashy' }));
+
+    const progress = await api.invoke('VerifyStores', { instanceID: 'acme', includeIndexes: true });
+    expect(progress).toMatchObject({ statusCode: 'succeeded', percentProgress: 100 });
+    const running = await api.call('VerifyStores', { instanceID: 'acme', includeIndexes: true });
+    expect(running.statusCode).toBe('running');
+    await api.cancel(running.token!);
+    let status = running;
+    while (status.statusCode === 'running') status = await api.getStatus(running.token!, status.statusVersion, 5000);
+    expect(status.statusCode).toBe('cancelled');
+  });
 });
+
+function readRole(dataDir: string, name: string) {
+  const keyPem = readFileSync(path.join(dataDir, 'certs', `${name}.key.pem`), 'utf8');
+  const certPem = readFileSync(path.join(dataDir, 'certs', `${name}.crt.pem`), 'utf8');
+  return { keyPem, certPem, thumbprint: thumbprintOf(certPem) };
+}
