@@ -138,7 +138,8 @@ print(json.dumps({'folders': len(folders), 'hashes': hashes}))
     });
   }
 
-  it.skipIf(!has('mbsync'))('mbsync pulls every folder into a Maildir and INBOX matches the imported files', async () => {
+  for (const mode of ['tls', 'starttls'] as const) {
+  it.skipIf(!has('mbsync'))(`mbsync pulls every folder into a Maildir over ${mode === 'tls' ? '993' : '143 with STARTTLS'} and INBOX matches the imported files`, async () => {
     const dir = mkdtempSync(path.join(work, 'mbsync-'));
     const config = path.join(dir, 'mbsyncrc');
     writeFileSync(
@@ -146,10 +147,10 @@ print(json.dumps({'folders': len(folders), 'hashes': hashes}))
       [
         'IMAPAccount coffer',
         'Host 127.0.0.1',
-        `Port ${h.tlsPort}`,
+        `Port ${mode === 'tls' ? h.tlsPort : h.plainPort}`,
         'User jane@acme',
         'Pass pw-jane',
-        'SSLType IMAPS',
+        mode === 'tls' ? 'SSLType IMAPS' : 'SSLType STARTTLS',
         `CertificateFile ${certFile}`,
         '',
         'IMAPStore remote',
@@ -178,6 +179,7 @@ print(json.dumps({'folders': len(folders), 'hashes': hashes}))
     expect(inbox.map((f) => sha(withoutTuid(readFileSync(f)))).sort()).toEqual(h.inbox.map((b) => sha(lf(b))).sort());
     expect(filesUnder(path.join(dir, 'mail/Sent Items')).filter((f) => /\/(cur|new)\//.test(f)).length).toBe(1);
   });
+  }
 
   it.skipIf(!has('offlineimap'))('offlineimap3 syncs every folder read-only and INBOX matches the imported files', async () => {
     const dir = mkdtempSync(path.join(work, 'offlineimap-'));
@@ -237,6 +239,12 @@ print(json.dumps({'folders': len(folders), 'hashes': hashes}))
     // fetchmail also drops an mbox-style `From ` line at the very top.
     const wanted = h.inbox.map((b) => sha(stored(Buffer.from(b.toString('latin1').replace(/^From [^\n]*\n/, ''), 'latin1')))).sort();
     expect(downloaded.map((b) => sha(stored(b))).sort()).toEqual(wanted);
+  });
+
+  it.skipIf(!has('curl'))('curl lists INBOX over 143 with STARTTLS required', async () => {
+    const result = await run('curl', ['--silent', '--show-error', '--insecure', '--ssl-reqd', '--user', 'jane@acme:pw-jane', `imap://127.0.0.1:${h.plainPort}/`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('* LIST (\\HasNoChildren) "/" INBOX');
   });
 
   it.skipIf(!has('curl'))('curl fetches each message by UID over imaps and the bytes match', async () => {
