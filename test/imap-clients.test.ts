@@ -139,46 +139,46 @@ print(json.dumps({'folders': len(folders), 'hashes': hashes}))
   }
 
   for (const mode of ['tls', 'starttls'] as const) {
-  it.skipIf(!has('mbsync'))(`mbsync pulls every folder into a Maildir over ${mode === 'tls' ? '993' : '143 with STARTTLS'} and INBOX matches the imported files`, async () => {
-    const dir = mkdtempSync(path.join(work, 'mbsync-'));
-    const config = path.join(dir, 'mbsyncrc');
-    writeFileSync(
-      config,
-      [
-        'IMAPAccount coffer',
-        'Host 127.0.0.1',
-        `Port ${mode === 'tls' ? h.tlsPort : h.plainPort}`,
-        'User jane@acme',
-        'Pass pw-jane',
-        mode === 'tls' ? 'SSLType IMAPS' : 'SSLType STARTTLS',
-        `CertificateFile ${certFile}`,
-        '',
-        'IMAPStore remote',
-        'Account coffer',
-        '',
-        'MaildirStore local',
-        `Path ${dir}/mail/`,
-        `Inbox ${dir}/mail/INBOX`,
-        'SubFolders Verbatim',
-        '',
-        'Channel sync',
-        'Far :remote:',
-        'Near :local:',
-        'Patterns *',
-        'Create Near',
-        'Sync Pull',
-        `SyncState ${dir}/state/`,
-        '',
-      ].join('\n'),
-    );
-    const result = await run('sh', ['-c', `mkdir -p ${dir}/mail ${dir}/state && mbsync -c ${config} -a`]);
-    expect(result.code, result.stderr + result.stdout).toBe(0);
-    const inbox = filesUnder(path.join(dir, 'mail/INBOX')).filter((f) => /\/(cur|new)\//.test(f));
-    // mbsync stores Maildir messages with LF line endings and adds its X-TUID header.
-    const withoutTuid = (b: Buffer) => Buffer.from(lf(b).toString('latin1').replace(/^X-TUID: [^\n]*\n/m, ''), 'latin1');
-    expect(inbox.map((f) => sha(withoutTuid(readFileSync(f)))).sort()).toEqual(h.inbox.map((b) => sha(lf(b))).sort());
-    expect(filesUnder(path.join(dir, 'mail/Sent Items')).filter((f) => /\/(cur|new)\//.test(f)).length).toBe(1);
-  });
+    it.skipIf(!has('mbsync'))(`mbsync pulls every folder into a Maildir over ${mode === 'tls' ? '993' : '143 with STARTTLS'} and INBOX matches the imported files`, async () => {
+      const dir = mkdtempSync(path.join(work, 'mbsync-'));
+      const config = path.join(dir, 'mbsyncrc');
+      writeFileSync(
+        config,
+        [
+          'IMAPAccount coffer',
+          'Host 127.0.0.1',
+          `Port ${mode === 'tls' ? h.tlsPort : h.plainPort}`,
+          'User jane@acme',
+          'Pass pw-jane',
+          mode === 'tls' ? 'SSLType IMAPS' : 'SSLType STARTTLS',
+          `CertificateFile ${certFile}`,
+          '',
+          'IMAPStore remote',
+          'Account coffer',
+          '',
+          'MaildirStore local',
+          `Path ${dir}/mail/`,
+          `Inbox ${dir}/mail/INBOX`,
+          'SubFolders Verbatim',
+          '',
+          'Channel sync',
+          'Far :remote:',
+          'Near :local:',
+          'Patterns *',
+          'Create Near',
+          'Sync Pull',
+          `SyncState ${dir}/state/`,
+          '',
+        ].join('\n'),
+      );
+      const result = await run('sh', ['-c', `mkdir -p ${dir}/mail ${dir}/state && mbsync -c ${config} -a`]);
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      const inbox = filesUnder(path.join(dir, 'mail/INBOX')).filter((f) => /\/(cur|new)\//.test(f));
+      // mbsync stores Maildir messages with LF line endings and adds its X-TUID header.
+      const withoutTuid = (b: Buffer) => Buffer.from(lf(b).toString('latin1').replace(/^X-TUID: [^\n]*\n/m, ''), 'latin1');
+      expect(inbox.map((f) => sha(withoutTuid(readFileSync(f)))).sort()).toEqual(h.inbox.map((b) => sha(lf(b))).sort());
+      expect(filesUnder(path.join(dir, 'mail/Sent Items')).filter((f) => /\/(cur|new)\//.test(f)).length).toBe(1);
+    });
   }
 
   it.skipIf(!has('offlineimap'))('offlineimap3 syncs every folder read-only and INBOX matches the imported files', async () => {
