@@ -401,10 +401,12 @@ describe('IMAP server transcripts over real sockets', () => {
     c.close();
   });
 
-  it('enables CONDSTORE once and reports it', async () => {
+  it('enables CONDSTORE once, and then sends MODSEQ with FLAGS', async () => {
     const c = await loggedIn();
     expect(await c.command('r1', 'ENABLE CONDSTORE QRESYNC X-UNKNOWN')).toEqual(['* ENABLED CONDSTORE', 'r1 OK Enabled.']);
     expect(await c.command('r2', 'ENABLE CONDSTORE')).toEqual(['* ENABLED', 'r2 OK Enabled.']);
+    await c.command('r3', 'EXAMINE "Other Archives/bob/Inbox"');
+    expect(await c.command('r4', 'FETCH 1 (FLAGS)')).toEqual([expect.stringMatching(/^\* 1 FETCH \(FLAGS \(\) MODSEQ \(\d+\)\)$/), 'r4 OK Fetch completed.']);
     c.close();
   });
 

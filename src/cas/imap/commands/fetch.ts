@@ -269,6 +269,11 @@ export const fetchCommand = defineCommand({
     const mailbox = session.selected!;
     const folder = mailbox.entry.folder;
     if (request.changedSince !== undefined || request.items.some((item) => item.kind === 'MODSEQ')) session.enableCondstore();
+    let items = request.items;
+    // With CONDSTORE enabled, FLAGS come with their MODSEQ (RFC 7162 §3.2; Dovecot does the same).
+    if (session.isCondstoreEnabled && items.some((item) => item.kind === 'FLAGS') && !items.some((item) => item.kind === 'MODSEQ')) {
+      items = [...items, { kind: 'MODSEQ', responseName: 'MODSEQ', isSettingSeen: false }];
+    }
     let indexes = mailbox.resolve(set, isUid);
     if (request.changedSince !== undefined) {
       const since = Number(request.changedSince);
@@ -276,7 +281,7 @@ export const fetchCommand = defineCommand({
     }
     if (folder === null || indexes.length === 0) return okOutcome('Fetch completed.');
     const login = session.requireLogin();
-    const fields = metaFieldsFor(request.items);
+    const fields = metaFieldsFor(items);
     const loadBatch = (from: number) =>
       login.client.fetchMeta({
         session: login.token,
@@ -285,7 +290,7 @@ export const fetchCommand = defineCommand({
         fields,
       });
     const bodies = new BodyReader(login, folder.id);
-    const readsBodies = request.items.some((item) => item.kind === 'BODY[]' || item.kind === 'RFC822' || item.kind === 'RFC822.HEADER' || item.kind === 'RFC822.TEXT');
+    const readsBodies = items.some((item) => item.kind === 'BODY[]' || item.kind === 'RFC822' || item.kind === 'RFC822.HEADER' || item.kind === 'RFC822.TEXT');
     let next: Promise<MessageMeta[]> | null = loadBatch(0);
     try {
       for (let from = 0; from < indexes.length; from += FETCH_META_BATCH_SIZE) {
@@ -298,7 +303,7 @@ export const fetchCommand = defineCommand({
           if (readsBodies) {
             // Keep a few messages' reads in flight: each costs the instance a round trip.
             const first = k === 0 ? 0 : k + BODY_READ_AHEAD_MESSAGES - 1;
-            for (let ahead = first; ahead < Math.min(batch.length, k + BODY_READ_AHEAD_MESSAGES); ahead++) new MessageWriter(bodies, batch[ahead]!, null).prefetch(request.items);
+            for (let ahead = first; ahead < Math.min(batch.length, k + BODY_READ_AHEAD_MESSAGES); ahead++) new MessageWriter(bodies, batch[ahead]!, null).prefetch(items);
           }
           const sequence = mailbox.sequenceOf(meta.uid);
           if (sequence === 0) continue; // expunged since the client last heard of it
@@ -306,7 +311,7 @@ export const fetchCommand = defineCommand({
             // Metadata only: build the whole response and send it in one write, unless a
             // pre-serialised value holds a literal (CR/LF), which only the builder may send.
             const collector = new MessageWriter(bodies, meta, null);
-            for (const item of request.items) await collector.item(item);
+            for (const item of items) await collector.item(item);
             const text = collector.takePending();
             if (!/[\r\n\0]/.test(text)) {
               await session.writer.untagged(`${sequence} FETCH (${text})`);
@@ -316,7 +321,7 @@ export const fetchCommand = defineCommand({
           const response = await session.writer.fetch(sequence);
           const writer = new MessageWriter(bodies, meta, response);
           try {
-            for (const item of request.items) await writer.item(item);
+            for (const item of items) await writer.item(item);
             await writer.flush();
           } catch (error) {
             // The response must still be well-formed; the error then reaches the boundary.
