@@ -92,4 +92,14 @@ describe('IMAP SEARCH semantics of the instance (index narrows, decoded text dec
     expect(scoped.hits.every((h) => h.folderPath === 'jane/search-header')).toBe(true);
     await expect(acme.searchArchive({ session, query: { dateFrom: '2020-13-45' } })).rejects.toThrow(/dateFrom/);
   });
+
+  it('finds words inside PDF attachments through "attachment contents", but not through IMAP BODY', async () => {
+    const file = path.resolve(__dirname, '../../shared/corpus/fixtures/apache-spamassassin-tdata/spam__extracttext__gtube_pdf.eml');
+    await acme.ingest('jane', [{ name: 'gtube', folder: 'pdf', raw: readFileSync(file) }]);
+    const hits = await acme.searchArchive({ session, query: { attachmentContents: 'unsolicited' } });
+    expect(hits.total).toBe(1);
+    expect(hits.hits[0]!.folderPath).toBe('jane/pdf');
+    const folder = (await acme.listFolders({ session })).find((f) => f.path === 'jane/pdf')!;
+    expect(await acme.search({ session, folderId: folder.id, criteria: { key: 'body', value: 'unsolicited' } })).toEqual([]);
+  });
 });

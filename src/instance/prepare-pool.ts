@@ -15,6 +15,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = existsSync(path.join(HERE, 'prepare-worker.js')) ? path.join(HERE, 'prepare-worker.js') : path.join(HERE, '..', '..', 'dist', 'instance', 'prepare-worker.js');
 /** More workers than cores only adds switching; the main thread needs its own core share. */
 const MAX_WORKERS = 4;
+/** A message (in practice a hostile PDF) that takes longer is prepared again without its PDF text. */
+const PREPARE_TIMEOUT_MS = 30_000;
 
 interface Job { resolve: (p: PreparedMessage) => void; reject: (e: Error) => void }
 
@@ -22,6 +24,7 @@ export class PreparePool {
   private workers: { w: Worker; busy: number }[] = [];
   private jobs = new Map<number, Job>();
   private nextId = 1;
+  private closing = false;
 
   constructor(private log: Logger, size = Math.min(MAX_WORKERS, Math.max(1, os.availableParallelism() - 1))) {
     if (!existsSync(WORKER)) { log.warn({ worker: WORKER }, 'prepare worker not found; preparing messages on the main thread'); return; }
@@ -41,6 +44,7 @@ export class PreparePool {
     w.on('error', (err) => this.log.error({ err }, 'prepare worker failed'));
     w.on('exit', () => {
       this.workers = this.workers.filter((x) => x !== entry);
+      if (!this.closing) this.spawn();
       // Jobs of a dead worker are redone on the main thread rather than lost.
       for (const [id, job] of this.jobs) { if ((job as Job & { worker?: Worker }).worker === w) { this.jobs.delete(id); job.reject(new Error('prepare worker exited')); } }
     });
@@ -54,10 +58,14 @@ export class PreparePool {
     const id = this.nextId++;
     target.busy++;
     return new Promise<PreparedMessage>((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject, worker: target.w } as Job);
+      const timer = setTimeout(() => {
+        this.log.warn({ job: id }, 'preparing a message took too long; restarting the worker and skipping PDF text');
+        void target.w.terminate();
+      }, PREPARE_TIMEOUT_MS);
+      this.jobs.set(id, { resolve: (p) => { clearTimeout(timer); resolve(p); }, reject: (e) => { clearTimeout(timer); reject(e); }, worker: target.w } as Job);
       target.w.postMessage({ id, crlf });
     }).catch(() => prepareMessage(crlf));
   }
 
-  async close(): Promise<void> { await Promise.all(this.workers.map((x) => x.w.terminate())); this.workers = []; }
+  async close(): Promise<void> { this.closing = true; await Promise.all(this.workers.map((x) => x.w.terminate())); this.workers = []; }
 }

@@ -4,7 +4,8 @@
  * for the full-text index. Pure, so it runs in worker threads (prepare-pool.ts) in parallel with
  * the main thread's database work.
  */
-import { decodeHeaderValue, parseMessage } from '../common/mime/index.js';
+import { decodeHeaderValue, decodePartBody, findPart, parseMessage, type ParsedMessage } from '../common/mime/index.js';
+import { pdfText } from './pdf-text.js';
 import { compressJson } from './store/codec.js';
 import { compactMime, type CompactPart } from './mime-compact.js';
 
@@ -30,13 +31,36 @@ export interface PreparedMessage {
 /** Header blocks beyond this are spam or attacks; their start is enough for search candidates. */
 const MAX_INDEXED_HEADER_BYTES = 256 * 1024;
 
+/** PDF attachments whose text goes into the index; more than this many in one message are skipped. */
+const MAX_PDFS_PER_MESSAGE = 10;
+
+/**
+ * Like `prepareMessage`, and adds the text of PDF attachments to `attachmentText`. PDF text is
+ * only for Web Access's "attachment contents" search: IMAP BODY keeps Dovecot's semantics.
+ */
+export async function prepareMessageFull(crlf: Buffer): Promise<PreparedMessage> {
+  const { prepared, parsed } = prepare(crlf);
+  const pdfs = parsed.attachments.filter((a) => a.contentType === 'application/pdf' || /\.pdf$/i.test(a.filename ?? '')).slice(0, MAX_PDFS_PER_MESSAGE);
+  const texts: string[] = [];
+  for (const a of pdfs) {
+    const part = findPart(parsed.root, a.partId.split('.').map(Number));
+    if (!part) continue;
+    try { texts.push(await pdfText(decodePartBody(crlf, part))); }
+    catch { /* an unreadable PDF is still stored; its text just stays out of the index */ }
+  }
+  if (texts.some(Boolean)) prepared.fts.attachmentText = [prepared.fts.attachmentText, ...texts].filter(Boolean).join('\n');
+  return prepared;
+}
+
 /** `crlf` must already have CRLF line endings (normalizeLineEndings). */
-export function prepareMessage(crlf: Buffer): PreparedMessage {
+export function prepareMessage(crlf: Buffer): PreparedMessage { return prepare(crlf).prepared; }
+
+function prepare(crlf: Buffer): { prepared: PreparedMessage; parsed: ParsedMessage } {
   const parsed = parseMessage(crlf);
   const f = parsed.fields;
   const imap: ImapMeta = { e: parsed.envelope, s: parsed.bodyStructure, b: parsed.body, m: compactMime(parsed.root), to: f.to, cc: f.cc, bcc: f.bcc };
   const headerEnd = Math.min(parsed.root.bodyStart, parsed.root.headerStart + MAX_INDEXED_HEADER_BYTES);
-  return {
+  const prepared: PreparedMessage = {
     size: parsed.size, sentDate: f.date, subject: f.subject, from: f.from, messageId: f.messageId, hasAttachments: parsed.hasAttachments,
     imap: compressJson(imap),
     fts: {
@@ -50,4 +74,5 @@ export function prepareMessage(crlf: Buffer): PreparedMessage {
     },
     problems: parsed.problems,
   };
+  return { prepared, parsed };
 }

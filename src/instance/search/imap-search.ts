@@ -51,7 +51,7 @@ function compareDay(ms: number | null, day: string, op: 'before' | 'on' | 'since
 }
 
 const FIELD_COLUMNS: Record<'text' | 'body' | 'subject' | 'from' | 'to' | 'cc' | 'bcc', Columns | null> = {
-  text: null, body: ['body', 'attachment_text'], subject: ['subject'], from: ['addresses'], to: ['addresses'], cc: ['addresses'], bcc: ['addresses'],
+  text: null, body: ['body'], subject: ['subject'], from: ['addresses'], to: ['addresses'], cc: ['addresses'], bcc: ['addresses'],
 };
 
 export class ImapSearch {

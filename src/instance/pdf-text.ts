@@ -1,0 +1,34 @@
+/**
+ * Text of PDF attachments for the full-text index ("attachment contents" search), with Mozilla's
+ * pdf.js (legacy build, which runs on Node 20 without a canvas). PDFs are hostile input: no eval,
+ * no fonts loaded, bounded pages and characters; the caller runs this in a worker with a timeout.
+ */
+const MAX_PDF_BYTES = 32 * 1024 * 1024;
+const MAX_PAGES = 200;
+const MAX_CHARS = 1024 * 1024;
+
+type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+let pdfjs: Promise<PdfJs> | null = null;
+
+export async function pdfText(data: Uint8Array): Promise<string> {
+  if (data.length === 0 || data.length > MAX_PDF_BYTES) return '';
+  pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs');
+  const lib = await pdfjs;
+  const task = lib.getDocument({ data: new Uint8Array(data), isEvalSupported: false, disableFontFace: true, useSystemFonts: false, stopAtErrors: false, verbosity: 0 });
+  try {
+    const doc = await task.promise;
+    const out: string[] = [];
+    let chars = 0;
+    for (let i = 1; i <= Math.min(doc.numPages, MAX_PAGES) && chars < MAX_CHARS; i++) {
+      const page = await doc.getPage(i);
+      const content = await page.getTextContent();
+      const text = content.items.map((it) => ('str' in it ? it.str + (it.hasEOL ? '\n' : ' ') : '')).join('');
+      out.push(text);
+      chars += text.length;
+      page.cleanup();
+    }
+    return out.join('\n').slice(0, MAX_CHARS);
+  } finally {
+    await task.destroy();
+  }
+}
