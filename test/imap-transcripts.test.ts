@@ -430,4 +430,34 @@ describe('IMAP server transcripts over real sockets', () => {
     expect(text).not.toMatch(/pw-jane/);
     await h.acme.management('SetInstanceLocalConfiguration', { imapServerConnectionLogEnabled: false });
   });
+
+  it('serves the command sequence Thunderbird sends, and the downloaded bodies match the imported files', async () => {
+    const c = await RawImapClient.connectTls(h.tlsPort);
+    await c.readLine();
+    c.write('1 capability\r\n');
+    await c.readUntilTagged('1');
+    c.write('2 authenticate PLAIN\r\n');
+    expect(await c.readLine()).toBe('+ ');
+    c.write(`${b64('\0jane@acme\0pw-jane')}\r\n`);
+    expect((await c.readUntilTagged('2')).at(-1)).toMatch(/^2 OK \[CAPABILITY /);
+    expect((await c.command('3', 'namespace')).at(-1)).toBe('3 OK Namespace completed.');
+    expect((await c.command('4', 'ID ("name" "Thunderbird" "version" "153.0")')).at(-1)).toBe('4 OK ID completed.');
+    const subscribed = await c.command('5', 'list (subscribed) "" "*"');
+    expect(subscribed).toContain('* LIST (\\HasNoChildren \\Subscribed) "/" INBOX');
+    expect(await c.command('6', 'list "" "INBOX"')).toEqual(['* LIST (\\HasNoChildren) "/" INBOX', '6 OK LIST completed.']);
+    expect(await c.command('7', 'create "Trash"')).toEqual(['7 NO [NOPERM] The archive is read-only.']);
+    expect((await c.command('8', 'select "INBOX"')).at(-1)).toBe('8 OK [READ-ONLY] Select completed.');
+    const flags = await c.command('9', 'UID fetch 1:* (FLAGS)');
+    expect(flags.length).toBe(h.inbox.length + 1);
+    const headers = await c.command('10', 'UID fetch 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])');
+    expect(headers.length).toBe(h.inbox.length + 1);
+    c.write('11 IDLE\r\n');
+    expect(await c.readLine()).toBe('+ idling');
+    c.write('DONE\r\n');
+    await c.readUntilTagged('11');
+    const bodies = await c.command('12', `UID fetch 1:${h.inbox.length} (UID RFC822.SIZE BODY.PEEK[])`, 30_000);
+    const downloaded = bodies.slice(0, -1).map((line) => literalOf(line, 'BODY[]').toString('base64')).sort();
+    expect(downloaded).toEqual(h.inbox.map((b) => b.toString('base64')).sort());
+    c.close(); // Thunderbird quits without LOGOUT
+  });
 });
