@@ -89,6 +89,14 @@ describe('coffer start, coffer api and coffer import as real processes', () => {
     expect(JSON.parse(bad.stdout).error.message).toMatch(/instanceID/);
     expect((await coffer(['api', '-p', 'wrong-password', ...base, 'Ping'])).code).toBe(1);
     expect((await coffer(['api', ...base])).stderr).toMatch(/no function name/);
+    // Explicit server, credentials and pinned thumbprint, as MailStoreManagementCmd takes them.
+    const thumbprint = /Management Server\s+([0-9A-F]{40})/.exec(out)![1]!;
+    const password = readFileSync(passwordFile, 'utf8').trim();
+    const explicit = ['api', '-s', `127.0.0.1:${8474 + Number(offset)}`, '-u', 'admin', '-p', password];
+    expect((await coffer([...explicit, '-t', thumbprint, 'Ping'])).code).toBe(0);
+    const wrongPin = await coffer([...explicit, '-t', '00'.repeat(20), 'Ping']);
+    expect(wrongPin.code).toBe(1);
+    expect(wrongPin.stderr).toMatch(/thumbprint .* does not match/);
 
     const pid = JSON.parse((await api('GetInstances', '--instanceFilter=acme')).stdout).result[0].processID as number;
     expect(isAlive(pid)).toBe(true);
