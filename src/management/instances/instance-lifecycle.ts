@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../common/logger.js';
 import { RpcError } from '../../common/rpc/peer.js';
-import type { HostControlClient } from '../../instance/client.js';
+import type { HostControlClient, InstanceClient } from '../../instance/client.js';
 import type { InstanceState } from '../../instance-host/supervisor.js';
 import type { ManagementDb } from '../db/management-db.js';
 import type { InstanceConfig, InstanceRecord, StartMode } from '../db/schema.js';
@@ -102,7 +102,8 @@ export async function pushLocalConfiguration(services: InstanceServices, record:
   }
 }
 
-export type InstanceConnector = (record: InstanceRecord) => Promise<import('../../instance/client.js').InstanceClient>;
+/** Opens a connection to an instance process through its host (one per call; see instance-forward.ts). */
+export type InstanceConnector = (record: InstanceRecord) => Promise<InstanceClient>;
 
 /** Defines every instance of a newly connected host there and starts the `automatic` ones. */
 export async function setUpHostInstances(services: InstanceServices, serverName: string, control: HostControlClient, connect: InstanceConnector): Promise<void> {
