@@ -136,7 +136,13 @@ export class ImapServer implements SessionHost {
   }
 
   productName(): string {
-    return this.options.productName();
+    try {
+      return this.options.productName();
+    } catch (error) {
+      // Broken branding must not take connections down; the greeting falls back to the default.
+      this.log.error({ err: error }, 'productName() failed');
+      return 'Coffer';
+    }
   }
 
   secureContext(): tls.SecureContext {
@@ -183,6 +189,7 @@ export class ImapServer implements SessionHost {
       server.once('error', reject);
       server.listen(port, this.options.host, () => {
         server.removeListener('error', reject);
+        server.on('error', (error) => this.log.error({ err: error }, 'IMAP listener error'));
         resolve((server.address() as net.AddressInfo).port);
       });
     });
