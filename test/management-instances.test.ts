@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { thumbprintOf } from '../src/common/certs.js';
 import { InstanceClient } from '../src/instance/client.js';
+import { SMTPServer } from 'smtp-server';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../src/common/logger.js';
@@ -134,6 +135,29 @@ describe('instance lifecycle through the Management API over HTTPS', () => {
     expect(ok(await api.invoke('GetJobs', { instanceID: 'acme' }))).toEqual([expect.objectContaining({ id: job.id, name: 'nightly' })]);
     expect(failed(await api.invoke('RunJobAsync', { instanceID: 'acme', id: job.id }))).toMatch(/does not run jobs yet/);
     expect(failed(await api.invoke('GetJobs', { instanceID: 'nothere' }))).toMatch(/Instance 'nothere' does not exist/);
+  });
+
+  it('keeps the instance SMTP settings without showing the password, and really sends the test message', async () => {
+    const received: { to: string[]; data: string }[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => { received.push({ to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks).toString('utf8') }); callback(); });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    try {
+      const smtpPort = (smtp.server.address() as { port: number }).port;
+      expect(failed(await api.invoke('TestSmtpSettings', { instanceID: 'acme' }))).toMatch(/SetSmtpSettings first/);
+      ok(await api.invoke('SetSmtpSettings', { instanceID: 'acme', settings: { hostname: '127.0.0.1', port: smtpPort, protocol: 'SMTP', password: 'smtp-secret', fromEmailAddress: 'archive@acme.example', recipientEmailAddresses: ['ops@acme.example'] } }));
+      expect(ok(await api.invoke('GetSmtpSettings', { instanceID: 'acme' }))).toMatchObject({ hostname: '127.0.0.1', password: null });
+      ok(await api.invoke('TestSmtpSettings', { instanceID: 'acme' }));
+      expect(received).toEqual([expect.objectContaining({ to: ['ops@acme.example'], data: expect.stringContaining('instance acme') })]);
+    } finally {
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
   });
 
   it('registers, pairs, lists and deletes Instance Hosts and CASes, pinned by thumbprint', async () => {
