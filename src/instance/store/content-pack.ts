@@ -2,10 +2,10 @@
  * The content area of an archive store: append-only pack files of compressed blocks.
  *   block := magic `CFK1` | u32 headerBytes | header JSON | u32 dataBytes | brotli(data)
  * A block holds several messages (and their recovery records) of one ingest batch, up to about
- * 256 KiB before compression: compressing many messages together finds what they share (headers,
+ * 512 KiB before compression: compressing many messages together finds what they share (headers,
  * quoted text, list footers), which stores mail in about a third of its size at over 100 MB/s,
  * where compressing each message alone costs 25 % more space or ten times the time. Reading one
- * message decompresses its block (about a millisecond); recently used blocks are cached.
+ * message decompresses its block (one or two milliseconds); recently used blocks are cached.
  * Recovery records (folder path, UID, flags, dates, SHA-256) let the metadata database be rebuilt
  * from content alone.
  */
@@ -18,7 +18,7 @@ export const BLOCK_MAGIC = Buffer.from('CFK1');
 /** Start a new pack beyond this, so compaction and copies work on manageable files. */
 export const PACK_ROLL_BYTES = 1024 * 1024 * 1024;
 /** Raw bytes gathered into one block before it is compressed. */
-export const BLOCK_TARGET_BYTES = 256 * 1024;
+export const BLOCK_TARGET_BYTES = 512 * 1024;
 /** Decompressed blocks kept for sequential reads (a client downloading a folder reads neighbours). */
 const BLOCK_CACHE_BYTES = 32 * 1024 * 1024;
 /** Brotli quality 2 on whole blocks: ~90 MB/s on one core, better ratio than per-message quality 5. */
