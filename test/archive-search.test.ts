@@ -43,7 +43,7 @@ describe('IMAP SEARCH semantics of the instance (index narrows, decoded text dec
     engine = await startEngine();
     acme = await engine.startInstance('acme');
     await acme.management('CreateUser', { userName: 'jane', privileges: 'login', password: 'pw' });
-    for (const script of ['search-body', 'search-header', 'search-addresses']) {
+    for (const script of ['search-body', 'search-header', 'search-addresses', 'search-date']) {
       const msgs = mboxMessages(path.join(IMAPTEST, '_mbox', `${script}.mbox`));
       const r = await acme.ingest('jane', msgs.map((raw, i) => ({ name: `${script}-${i}`, folder: script, raw })));
       expect(r.imported).toBe(msgs.length);
@@ -67,6 +67,27 @@ describe('IMAP SEARCH semantics of the instance (index narrows, decoded text dec
       expect(wrong).toEqual([]);
     });
   }
+
+  it("answers imaptest's search-date SENT* keys on the day as written in the message's own zone", async () => {
+    const lines = readFileSync(path.join(IMAPTEST, '_expected', 'search-date'), 'utf8').split('\n');
+    const months = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+    const wrong: string[] = [];
+    let checked = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^ok search (?:1:(\d+) )?(sentbefore|senton|sentsince) (\d+)-(\w{3})-(\d{4})$/.exec(lines[i]!);
+      const answer = /^\* search( [\d ]+)?$/.exec(lines[i + 1] ?? '');
+      if (!m || !answer) continue;
+      const date = `${m[5]}-${String(months.indexOf(m[4]!.toLowerCase()) + 1).padStart(2, '0')}-${m[3]!.padStart(2, '0')}`;
+      let criteria: SearchCriterion = { key: m[2]!.slice(4) as 'before', date, which: 'sent' };
+      if (m[1]) criteria = { key: 'and', of: [{ key: 'uid', ranges: [[1, Number(m[1])]] }, criteria] };
+      const got = await acme.search({ session, folderId: folders.get('search-date')!, criteria });
+      const expected = (answer[1] ?? '').trim().split(/\s+/).filter(Boolean).join(' ');
+      if (got.join(' ') !== expected) wrong.push(`${lines[i]}: got [${got.join(' ')}], expected [${expected}]`);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
+    expect(wrong).toEqual([]);
+  });
 
   it('finds words, prefixes and wildcards archive-wide, newest first, with keyset paging', async () => {
     const all = await acme.searchArchive({ session, query: { text: 'hello', limit: 1 } });

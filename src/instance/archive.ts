@@ -255,6 +255,7 @@ export class Archive {
     return {
       folderId, uid: id.uid, modseq: id.modseq, sha256: sha, flags, internalDate, size: p.size,
       sentDate: p.sentDate ?? internalDate, // no Date: header → INTERNALDATE, as Dovecot does for SENT* keys
+      sentZone: p.sentDate === null ? 0 : p.sentZone,
       subject: p.subject, from: p.from, messageId: p.messageId, hasAttachments: p.hasAttachments,
       imap: p.imap, folderPath: id.folderPath, uidValidity: id.uidValidity, fts: p.fts,
     };

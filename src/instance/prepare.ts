@@ -18,6 +18,8 @@ export interface PreparedMessage {
   size: number;
   /** Date: header in ms, or null when there is none (callers fall back to INTERNALDATE). */
   sentDate: number | null;
+  /** Minutes east of UTC of the Date: header (0 without one). */
+  sentZone: number;
   subject: string;
   from: string;
   messageId: string | null;
@@ -61,7 +63,7 @@ function prepare(crlf: Buffer): { prepared: PreparedMessage; parsed: ParsedMessa
   const imap: ImapMeta = { e: parsed.envelope, s: parsed.bodyStructure, b: parsed.body, m: compactMime(parsed.root), to: f.to, cc: f.cc, bcc: f.bcc };
   const headerEnd = Math.min(parsed.root.bodyStart, parsed.root.headerStart + MAX_INDEXED_HEADER_BYTES);
   const prepared: PreparedMessage = {
-    size: parsed.size, sentDate: f.date, subject: f.subject, from: f.from, messageId: f.messageId, hasAttachments: parsed.hasAttachments,
+    size: parsed.size, sentDate: f.date, sentZone: f.dateZoneMinutes ?? 0, subject: f.subject, from: f.from, messageId: f.messageId, hasAttachments: parsed.hasAttachments,
     imap: compressJson(imap),
     fts: {
       subject: f.subject,

@@ -43,10 +43,10 @@ class DecodedMessage {
 
 function dayOf(ms: number): string { return new Date(ms).toISOString().slice(0, 10); }
 
-/** The Date: header's calendar day in its own zone is what RFC 3501 SENT* compare; we keep UTC ms, so use UTC. */
-function compareDay(ms: number | null, day: string, op: 'before' | 'on' | 'since'): boolean {
+/** RFC 3501 compares calendar days "disregarding time and timezone": the day as written in the message's own zone. */
+function compareDay(ms: number | null, day: string, op: 'before' | 'on' | 'since', zoneMinutes = 0): boolean {
   if (ms === null) return false;
-  const d = dayOf(ms);
+  const d = dayOf(ms + zoneMinutes * 60_000);
   return op === 'before' ? d < day : op === 'on' ? d === day : d >= day;
 }
 
@@ -98,7 +98,7 @@ export class ImapSearch {
       case 'smaller': return m.size < n.size;
       case 'modseq': return m.modseq >= n.modseq;
       case 'before': case 'on': case 'since':
-        return n.which === 'internal' ? compareDay(m.internalDate, n.date, n.key) : compareDay(m.sentDate, n.date, n.key);
+        return n.which === 'internal' ? compareDay(m.internalDate, n.date, n.key) : compareDay(m.sentDate, n.date, n.key, m.sentZone);
       case 'subject': case 'from': case 'to': case 'cc': case 'bcc': {
         // Decoded header values are kept in the row at archive time, so these keys never touch content.
         const v = n.value.toLowerCase();

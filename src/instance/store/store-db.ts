@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS messages (
   internal_date INTEGER NOT NULL,
   size INTEGER NOT NULL,
   sent_date INTEGER,
+  -- Zone of the Date: header in minutes east of UTC: SENT* search keys use the sender's own day.
+  sent_zone INTEGER NOT NULL DEFAULT 0,
   subject TEXT NOT NULL,
   from_ TEXT NOT NULL,
   message_id TEXT,

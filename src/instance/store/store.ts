@@ -24,6 +24,8 @@ export interface StoredMessage {
   internalDate: number;
   size: number;
   sentDate: number | null;
+  /** Minutes east of UTC of the Date: header. */
+  sentZone: number;
   subject: string;
   from: string;
   messageId: string | null;
@@ -40,18 +42,18 @@ export interface NewMessageRow extends Omit<StoredMessage, 'id'> {
 
 interface MessageDbRow {
   id: number; folder_id: number; uid: number; modseq: number; sha256: string; flags: string; internal_date: number; size: number;
-  sent_date: number | null; subject: string; from_: string; message_id: string | null; has_attachments: number;
+  sent_date: number | null; sent_zone: number; subject: string; from_: string; message_id: string | null; has_attachments: number;
 }
 
 export function rowToMessage(r: MessageDbRow): StoredMessage {
   return {
     id: r.id, folderId: r.folder_id, uid: r.uid, modseq: r.modseq, sha256: r.sha256, flags: JSON.parse(r.flags) as string[],
-    internalDate: r.internal_date, size: r.size, sentDate: r.sent_date, subject: r.subject, from: r.from_,
+    internalDate: r.internal_date, size: r.size, sentDate: r.sent_date, sentZone: r.sent_zone, subject: r.subject, from: r.from_,
     messageId: r.message_id, hasAttachments: r.has_attachments === 1,
   };
 }
 
-export const MESSAGE_COLUMNS = 'id, folder_id, uid, modseq, lower(hex(sha256)) AS sha256, flags, internal_date, size, sent_date, subject, from_, message_id, has_attachments';
+export const MESSAGE_COLUMNS = 'id, folder_id, uid, modseq, lower(hex(sha256)) AS sha256, flags, internal_date, size, sent_date, sent_zone, subject, from_, message_id, has_attachments';
 
 export class ArchiveStore {
   readonly db: Db;
@@ -68,8 +70,8 @@ export class ArchiveStore {
     this.stmts = {
       blob: this.db.prepare('SELECT pack, offset, length, start, raw_size FROM blobs WHERE sha256 = unhex(?)'),
       insertBlob: this.db.prepare('INSERT OR IGNORE INTO blobs (sha256, pack, offset, length, start, raw_size) VALUES (unhex(?), ?, ?, ?, ?, ?)'),
-      insertMessage: this.db.prepare(`INSERT INTO messages (folder_id, uid, modseq, sha256, flags, internal_date, size, sent_date, subject, from_, message_id, has_attachments, imap)
-        VALUES (@folderId, @uid, @modseq, unhex(@sha256), @flags, @internalDate, @size, @sentDate, @subject, @from, @messageId, @hasAttachments, @imap)`),
+      insertMessage: this.db.prepare(`INSERT INTO messages (folder_id, uid, modseq, sha256, flags, internal_date, size, sent_date, sent_zone, subject, from_, message_id, has_attachments, imap)
+        VALUES (@folderId, @uid, @modseq, unhex(@sha256), @flags, @internalDate, @size, @sentDate, @sentZone, @subject, @from, @messageId, @hasAttachments, @imap)`),
       insertFts: this.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       hasInFolder: this.db.prepare('SELECT 1 FROM messages WHERE folder_id = ? AND sha256 = unhex(?) LIMIT 1'),
       setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
@@ -115,7 +117,7 @@ export class ArchiveStore {
       for (const r of rows) {
         const info = this.stmts.insertMessage.run({
           folderId: r.folderId, uid: r.uid, modseq: r.modseq, sha256: r.sha256, flags: JSON.stringify(r.flags), internalDate: r.internalDate,
-          size: r.size, sentDate: r.sentDate, subject: r.subject, from: r.from, messageId: r.messageId,
+          size: r.size, sentDate: r.sentDate, sentZone: r.sentZone, subject: r.subject, from: r.from, messageId: r.messageId,
           hasAttachments: r.hasAttachments ? 1 : 0, imap: r.imap,
         });
         ids.push(Number(info.lastInsertRowid));
