@@ -16,7 +16,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { flags, positional } = parseFlags(rest);
   switch (command) {
-    case 'start': return startCommand(flags);
+    case 'start': return startCommand(flags, positional);
     case 'api': return apiCommand(rest);
     case 'import': return importCommand(flags, positional);
     case undefined: case '-h': case '--help': case 'help':

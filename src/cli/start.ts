@@ -70,7 +70,14 @@ function multiServerOptions(flags: Record<string, unknown>) {
   return { managementServer, trustedThumbprints: trusted };
 }
 
-export async function startCommand(flags: Record<string, unknown>): Promise<number> {
+/** Options `coffer start` takes; anything else is a typo that would otherwise be ignored silently. */
+const START_FLAGS = ['data', 'port-offset', 'roles', 'host', 'log-level', 'demo', 'config', 'management-server', 'management-thumbprint', 'trusted-thumbprints'];
+
+export async function startCommand(flags: Record<string, unknown>, positional: readonly string[] = []): Promise<number> {
+  const unknown = Object.keys(flags).filter((name) => !START_FLAGS.includes(name));
+  if (unknown.length > 0 || positional.length > 0) {
+    throw new ConfigError(`coffer start: unknown ${unknown.length > 0 ? `option --${unknown[0]}` : `argument ${JSON.stringify(positional[0])}`}; expected ${START_FLAGS.map((f) => `--${f}`).join(', ')}`);
+  }
   const config = loadConfig(flags);
   const log = createLogger(config.logLevel, { role: 'supervisor' });
   const isFirstStart = !existsSync(path.join(config.dataDir, MANAGEMENT_DB_RELATIVE_PATH));
