@@ -7,7 +7,8 @@
  * Multi server mode adds: `--management-server HOST:PORT` and `--management-thumbprint X` (a CAS
  * without the management role: where the role endpoint 8471 is, and whose pushes to accept), and
  * `--trusted-thumbprints A,B` (an Instance Host without the management role: the Management
- * Server and CAS certificates it serves).
+ * Server and CAS certificates it serves; more can be added to `<data>/config/trusted-thumbprints.txt`
+ * while it runs).
  *
  * CAS services (IMAP, Web Access) are registered by `src/cas/services.ts` when that module exists:
  * it calls registerCasService() from src/server/cas-role.ts when imported.

@@ -13,6 +13,7 @@ import { startInstanceHostRole, type InstanceHostRole } from './instance-host-ro
 import { startManagementRole, type ManagementRole } from './management-server-role.js';
 import { startCasRole, type CasRole, type CasServiceStarter } from './cas-role.js';
 import { roleCertificate } from './role-certificates.js';
+import { trustedThumbprintsFile } from './trusted-thumbprints.js';
 
 export interface CofferServerOptions {
   readonly log: Logger;
@@ -51,7 +52,8 @@ export async function startCofferServer(config: CofferConfig, options: CofferSer
     if (hostCert) {
       // With the Management Server in this process, CASes paired with it are trusted as they are paired.
       const pairedCases = () => (management ? management.parts.db.read().clientAccessServers.flatMap((c) => (c.thumbprint ? [c.thumbprint] : [])) : []);
-      instanceHost = await startInstanceHostRole({ config, log: options.log, certificate: hostCert, trustedThumbprints: () => [...trusted, ...pairedCases()] });
+      const fromFile = trustedThumbprintsFile(config.dataDir, options.log);
+      instanceHost = await startInstanceHostRole({ config, log: options.log, certificate: hostCert, trustedThumbprints: () => [...trusted, ...pairedCases(), ...fromFile()] });
       const role = instanceHost;
       closers.push(() => role.close());
     }
