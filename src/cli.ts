@@ -4,8 +4,6 @@
  */
 import { parseFlags, ConfigError } from './common/config.js';
 import { importCommand } from './cli/import.js';
-import { startCommand } from './cli/start.js';
-import { apiCommand } from './cli/api.js';
 
 const USAGE = `usage:
   coffer start [--data DIR] [--port-offset N] [--roles management,instance-host,cas] [--demo]
@@ -16,8 +14,9 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { flags, positional } = parseFlags(rest);
   switch (command) {
-    case 'start': return startCommand(flags, positional);
-    case 'api': return apiCommand(rest);
+    // Loaded on demand: `coffer import` and `coffer api` should not pay for the server roles' modules.
+    case 'start': return (await import('./cli/start.js')).startCommand(flags, positional);
+    case 'api': return (await import('./cli/api.js')).apiCommand(rest);
     case 'import': return importCommand(flags, positional);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(`${USAGE}\n`);
