@@ -35,6 +35,13 @@ export const FETCH_META_BATCH_SIZE = 500;
  */
 export const BODY_READ_AHEAD_MESSAGES = 32;
 
+/**
+ * Bytes of messages FETCH reads ahead at most. Small messages are what the round trips cost;
+ * large ones stream at full speed anyway, and 50 clients each holding 32 large messages' windows
+ * would pin hundreds of megabytes.
+ */
+export const BODY_READ_AHEAD_BYTES = 2 * 1024 * 1024;
+
 /** How long the server waits for LOGOUT-less sessions to take their `* BYE` before it closes them at shutdown. */
 export const SHUTDOWN_GRACE_MS = 5_000;
 

@@ -23,7 +23,7 @@ import {
   type SequenceSet,
   type Token,
 } from '../protocol/index.js';
-import { BODY_READ_AHEAD_MESSAGES, FETCH_META_BATCH_SIZE } from '../server-limits.js';
+import { BODY_READ_AHEAD_BYTES, BODY_READ_AHEAD_MESSAGES, FETCH_META_BATCH_SIZE } from '../server-limits.js';
 import type { SessionLogin } from '../session.js';
 
 interface FetchArguments {
@@ -298,12 +298,26 @@ export const fetchCommand = defineCommand({
         // Ask for the next batch while this one is written.
         next = from + FETCH_META_BATCH_SIZE < indexes.length ? loadBatch(from + FETCH_META_BATCH_SIZE) : null;
         next?.catch(() => {}); // a failure is reported when awaited
+        let aheadIndex = 0;
+        let aheadBytes = 0;
         for (let k = 0; k < batch.length; k++) {
           const meta = batch[k]!;
           if (readsBodies) {
-            // Keep a few messages' reads in flight: each costs the instance a round trip.
-            const first = k === 0 ? 0 : k + BODY_READ_AHEAD_MESSAGES - 1;
-            for (let ahead = first; ahead < Math.min(batch.length, k + BODY_READ_AHEAD_MESSAGES); ahead++) new MessageWriter(bodies, batch[ahead]!, null).prefetch(items);
+            // Keep a few messages' reads in flight (each costs the instance a round trip), bounded
+            // in count and in bytes; the message about to be written is always requested.
+            if (aheadIndex <= k) {
+              aheadIndex = k;
+              aheadBytes = 0;
+            }
+            while (
+              aheadIndex < batch.length &&
+              (aheadIndex === k || (aheadIndex - k < BODY_READ_AHEAD_MESSAGES && aheadBytes + batch[aheadIndex]!.size <= BODY_READ_AHEAD_BYTES))
+            ) {
+              new MessageWriter(bodies, batch[aheadIndex]!, null).prefetch(items);
+              aheadBytes += batch[aheadIndex]!.size;
+              aheadIndex++;
+            }
+            aheadBytes -= meta.size;
           }
           const sequence = mailbox.sequenceOf(meta.uid);
           if (sequence === 0) continue; // expunged since the client last heard of it
