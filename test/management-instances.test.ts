@@ -65,6 +65,8 @@ describe('instance lifecycle through the Management API over HTTPS', () => {
 
     ok(await api.invoke('FreezeInstances', { instanceFilter: '*' }));
     expect(ok(await api.invoke('GetInstances', { instanceFilter: 'acme' }))[0].status).toBe('frozen');
+    expect(ok(await api.invoke('GetUsers', { instanceID: 'acme' }))).toHaveLength(1);
+    expect(failed(await api.invoke('SetUserFullName', { instanceID: 'acme', userName: 'jane', fullName: 'Jane' }))).toMatch(/frozen; SetUserFullName would wait/);
     ok(await api.invoke('ThawInstances', { instanceFilter: 'acme' }));
     expect(ok(await api.invoke('GetInstances', { instanceFilter: 'acme' }))[0].status).toBe('running');
 

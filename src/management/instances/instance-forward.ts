@@ -12,6 +12,9 @@ import { MANAGEMENT_ERROR_CODES, ManagementError, type ManagementErrorCode } fro
 import type { FunctionHandler } from '../functions/handler.js';
 import { SERVING_STATUSES, viewInstance, type InstanceConnector, type InstanceServices } from './instance-lifecycle.js';
 
+/** Functions a frozen instance still answers (the instance's own rule for its write gate). */
+const READ_ONLY_FUNCTION = /^(Get|Verify)/;
+
 export function instanceConnector(services: InstanceServices, certificate: () => RoleCertificate): InstanceConnector {
   return async (record: InstanceRecord) => {
     const address = services.links.address(record.host);
@@ -45,6 +48,11 @@ export function forwardToInstance(services: InstanceServices, connect: InstanceC
     const view = viewInstance(services, record);
     if (!SERVING_STATUSES.includes(view.status)) {
       throw new ManagementError('INSTANCE_UNAVAILABLE', `Instance '${instanceId}' is ${view.status}${view.startStopError ? ` (${view.startStopError})` : ''}; start it first (StartInstances).`);
+    }
+    // A frozen instance holds every write until it is thawed (process.ts writeGate); answer now
+    // instead of leaving the caller hanging. Reads (Get…, Verify…) go through.
+    if (view.status === 'frozen' && !READ_ONLY_FUNCTION.test(name)) {
+      throw new ManagementError('INVALID_STATE', `Instance '${instanceId}' is frozen; ${name} would wait until it is thawed (ThawInstances).`);
     }
     const { instanceID: _omit, ...instanceArgs } = args;
     if (context.signal.aborted) throw new ManagementError('CANCELLED', 'The call was cancelled.');
