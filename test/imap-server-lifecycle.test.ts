@@ -2,6 +2,7 @@
  * Server-level behaviour: timeouts, keep-alives, connection limits, certificate reload, the error
  * boundary around commands, and graceful shutdown with `* BYE`.
  */
+import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/common/logger.js';
@@ -171,6 +172,25 @@ describe('IMAP server lifecycle', () => {
     await c.login();
     link.close();
     expect(await c.readLine(5_000)).toBe('* BYE Connection to the archive was lost. Please log in again.');
+  });
+
+  it('admits only administrators while the instance is in safe mode', async () => {
+    const { supervisor } = h.engine;
+    supervisor.define({ instanceId: 'safe', baseDir: path.join(h.engine.dataDir, 'instances', 'safe'), startMode: 'manual' });
+    await supervisor.start('safe');
+    const safe = await h.engine.connect('safe');
+    await safe.management('CreateUser', { userName: 'jane', privileges: 'login', password: 'pw-jane' });
+    await safe.management('CreateUser', { userName: 'root', privileges: 'admin', password: 'pw-root' });
+    safe.close();
+    await supervisor.stop('safe');
+    await supervisor.start('safe', { safeMode: true });
+    const link = await h.engine.connect('safe');
+    const { tlsPort } = await serverWith({ resolveInstance: async () => ({ ok: true, instanceId: 'safe', client: link }) });
+    const c = await RawImapClient.connectTls(tlsPort);
+    await c.readLine();
+    expect(await c.command('m1', 'LOGIN jane@safe pw-jane')).toEqual(['m1 NO [UNAVAILABLE] The archive is in safe mode: only administrators can log in.']);
+    expect((await c.command('m2', 'LOGIN root@safe pw-root'))[0]).toMatch(/^m2 OK \[CAPABILITY /);
+    c.close();
   });
 
   it('sends BYE to every client at shutdown and stops accepting', async () => {

@@ -460,4 +460,13 @@ describe('IMAP server transcripts over real sockets', () => {
     expect(downloaded).toEqual(h.inbox.map((b) => b.toString('base64')).sort());
     c.close(); // Thunderbird quits without LOGOUT
   });
+
+  it('answers AUTHORIZATIONFAILED to a user whose login privileges exclude IMAP', async () => {
+    await h.acme.management('CreateUser', { userName: 'dave', privileges: 'login', password: 'pw-dave' });
+    await h.acme.management('SetUserLoginPrivileges', { userName: 'dave', loginPrivileges: 'web' });
+    const c = await RawImapClient.connectTls(h.tlsPort);
+    await c.readLine();
+    expect(await c.command('t1', 'LOGIN dave@acme pw-dave')).toEqual(['t1 NO [AUTHORIZATIONFAILED] This user may not access the archive over IMAP.']);
+    c.close();
+  });
 });
