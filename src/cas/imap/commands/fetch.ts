@@ -211,7 +211,13 @@ class MessageWriter {
     }
     await this.flush();
     const { stream } = await this.bodies.open(this.meta.uid, range);
-    await this.literal(name, range.end - range.start, stream);
+    try {
+      await this.literal(name, range.end - range.start, stream);
+    } finally {
+      // A stream left unread (client gone, source longer than announced) would hold the
+      // instance's send window open; destroying an ended stream does nothing.
+      (stream as { destroy?: () => void }).destroy?.();
+    }
   }
 
   async item(item: FetchItem): Promise<void> {
