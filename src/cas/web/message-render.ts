@@ -7,6 +7,7 @@
 import sanitizeHtml from 'sanitize-html';
 import { findPart, decodePartBody, partText, parseMessage, type MimePart, type ParsedMessage, type AttachmentInfo } from '../../common/mime/index.js';
 import { highlightEscaped } from './format.js';
+import type { Highlighter } from './format.js';
 
 /** Limits with their reasons. */
 export const RENDER_LIMITS = {
@@ -55,7 +56,7 @@ export interface SanitizedHtml { html: string; remoteBlocked: number }
  * Allow-list sanitising. No scripts, event handlers, forms, frames, objects, `<style>`/`<link>`
  * (remote styles), `url()` in styles, `background=` attributes; links open outside the frame.
  */
-export function sanitizeMailHtml(dirty: string, p: { allowRemote: boolean; cidUrl: (cid: string) => string | null; highlight: RegExp | null }): SanitizedHtml {
+export function sanitizeMailHtml(dirty: string, p: { allowRemote: boolean; cidUrl: (cid: string) => string | null; highlight: Highlighter | null }): SanitizedHtml {
   let remoteBlocked = 0;
   const out = sanitizeHtml(dirty, {
     allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img', 'font', 'center', 'span', 'div', 'u', 's', 'strike', 'small', 'big', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'br'],
@@ -103,7 +104,7 @@ export interface RenderedMessage {
 }
 
 /** Parses and prepares one message (CRLF bytes as stored). Never throws on broken MIME. */
-export function renderMessage(raw: Buffer, p: { allowRemote: boolean; highlight: RegExp | null; withHtml: boolean }): RenderedMessage {
+export function renderMessage(raw: Buffer, p: { allowRemote: boolean; highlight: Highlighter | null; withHtml: boolean }): RenderedMessage {
   const parsed = parseMessage(raw);
   const bodies = selectBodies(parsed.root);
   const text = bodies.plain ? partText(raw, bodies.plain).slice(0, RENDER_LIMITS.maxBodyChars) : null;

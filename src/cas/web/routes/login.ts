@@ -45,11 +45,11 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(`${base(request)}/login`, 303);
   });
 
-  app.post<{ Body: { _csrf: string; password: string; username?: string; totp?: string; trust?: string } }>('/login/password', {
+  app.post<{ Body: { _csrf: string; password: string; username?: string; totp?: string } }>('/login/password', {
     schema: {
       body: {
         type: 'object',
-        properties: { _csrf: csrfField, password: { type: 'string', maxLength: 1024 }, username: { type: 'string', maxLength: 255 }, totp: { type: 'string', maxLength: 10 }, trust: { type: 'string', maxLength: 1 } },
+        properties: { _csrf: csrfField, password: { type: 'string', maxLength: 1024 }, username: { type: 'string', maxLength: 255 }, totp: { type: 'string', maxLength: 10 } },
         required: ['_csrf', 'password'], additionalProperties: false,
       },
     },

@@ -3,6 +3,7 @@ import { html, type SafeHtml, type HtmlValue } from '../html.js';
 import { layout, type PageContext } from './layout.js';
 import type { FolderInfo, ArchiveHit } from '../../../instance/api.js';
 import { formatDate, formatSize, highlight } from '../format.js';
+import type { Highlighter } from '../format.js';
 
 interface TreeNode { name: string; path: string; folder?: FolderInfo; children: TreeNode[] }
 
@@ -75,7 +76,7 @@ export function rowsFromHits(hits: ArchiveHit[]): ListRow[] {
 /** Message list with selection for export, keyboard focus rows, and keyset paging links. */
 export function messageList(ctx: PageContext, p: {
   heading: HtmlValue; total: number; rows: ListRow[]; nextHref: string | null; firstHref: string | null; backHref: string; ret: string;
-  highlight?: RegExp | null; canExport: boolean; exportScope?: { kind: 'folder'; folderId: number } | { kind: 'search'; params: Record<string, string> };
+  highlight?: Highlighter | null; canExport: boolean; exportScope?: { kind: 'folder'; folderId: number } | { kind: 'search'; params: Record<string, string> };
   sortLinks?: HtmlValue; countKey?: 'list.count' | 'search.results';
   /** Search words passed on to the message view for highlighting. */
   hlQuery?: string;

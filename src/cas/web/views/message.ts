@@ -5,6 +5,7 @@ import { layout } from './layout.js';
 import type { Addr } from '../../../common/mime/index.js';
 import type { RenderedMessage } from '../message-render.js';
 import { formatDate, formatSize, highlight } from '../format.js';
+import type { Highlighter } from '../format.js';
 
 /** "Display Name <real@address>": the real address always beside the name, so a spoofed name shows. */
 export function addressList(list: Addr[], unknown: string): SafeHtml {
@@ -16,7 +17,7 @@ export function addressList(list: Addr[], unknown: string): SafeHtml {
 
 export interface MessageViewModel {
   folderId: number; uid: number; folderLabel: string; msg: RenderedMessage; backHref: string;
-  allowRemote: boolean; highlightQuery: string; showRaw: boolean; rawHeaders: string | null; highlight: RegExp | null; prefix: string;
+  allowRemote: boolean; highlightQuery: string; showRaw: boolean; rawHeaders: string | null; highlight: Highlighter | null; prefix: string;
 }
 
 export function messageView(ctx: PageContext, m: MessageViewModel): SafeHtml {
