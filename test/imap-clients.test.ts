@@ -91,6 +91,24 @@ describe('real IMAP clients sync the archive read-only', () => {
     await client.logout();
   });
 
+  it('serves 12 imapflow clients syncing at once, each getting every message intact', async () => {
+    const syncOne = async () => {
+      const client = new ImapFlow({ host: '127.0.0.1', port: h.tlsPort, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'jane@acme', pass: 'pw-jane' }, logger: false });
+      await client.connect();
+      const lock = await client.getMailboxLock('INBOX', { readOnly: true });
+      const hashes: string[] = [];
+      try {
+        for await (const message of client.fetch('1:*', { uid: true, source: true, envelope: true })) hashes.push(sha(message.source!));
+      } finally {
+        lock.release();
+      }
+      await client.logout();
+      return hashes.sort();
+    };
+    const results = await Promise.all(Array.from({ length: 12 }, syncOne));
+    for (const hashes of results) expect(hashes).toEqual(expected);
+  });
+
   const python = `
 import imaplib, ssl, sys, hashlib, json
 port, mode = int(sys.argv[1]), sys.argv[2]
