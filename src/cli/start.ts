@@ -145,7 +145,7 @@ function summary(config: CofferConfig, server: CofferServer, isFirstStart: boole
     row('Management Console (HTTPS)', `https://${config.host}:${server.management.ports.console}/  (minimal page for now)`);
     row('Role endpoint (mutual TLS)', String(server.management.ports.roleEndpoint));
   }
-  if (server.instanceHost) row('Instance Host (mutual TLS)', String(server.instanceHost.port));
+  if (server.instanceHost) row('Instance Host (mutual TLS)', `${server.instanceHost.port}${server.management ? `  (serverName '${server.management.serverName}': use it as instanceHost in CreateInstance)` : ''}`);
   if (server.cas) {
     row('CAS push endpoint (mutual TLS)', String(server.cas.pushPort));
     if (registeredCasServiceCount() > 0) {
