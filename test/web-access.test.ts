@@ -98,6 +98,7 @@ describe('web access over HTTPS', () => {
   let inboxId = 0;
   let bobInboxId = 0;
   let eveInboxId = 0;
+  let flaky: InstanceClient | undefined;
 
   const client = (headers?: Record<string, string>) => new WebClient(server.port, ca, headers);
   async function login(c: WebClient, user = 'jane', password = 'pw-jane', base = '/acme'): Promise<Res> {
@@ -145,6 +146,7 @@ describe('web access over HTTPS', () => {
       resolveInstance: async (name) => {
         if (name === 'acme' || name === 'acme-corp') return { ok: true, instanceId: 'acme', client: acme };
         if (name === 'stopped') return { ok: false, reason: 'unavailable', message: 'instance stopped' };
+        if (name === 'flaky' && flaky) return { ok: true, instanceId: 'acme', client: flaky };
         return { ok: false, reason: 'unknown', message: 'no such instance' };
       },
       branding, cookieSecret: 'a-test-secret-that-is-long-enough-1234567890', logger: log,
@@ -199,6 +201,18 @@ describe('web access over HTTPS', () => {
     const bad = await client().get('/..%2F..%2Fetc/');
     expect(bad.status).toBe(404);
     for (const r of [r404, r503, bad]) expect(r.text).not.toMatch(/\bat .*\.(ts|js):\d+|Error:/);
+  });
+
+  it('answers 503 when the connection to the instance drops in the middle of a session', async () => {
+    flaky = await engine.connect('acme');
+    const c = client();
+    expect((await login(c, 'jane', 'pw-jane', '/flaky')).status).toBe(303);
+    expect((await c.get('/flaky/folders')).status).toBe(200);
+    flaky.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const r = await c.get('/flaky/folders');
+    expect(r.status).toBe(503);
+    expect(r.text).toContain('Archive temporarily unavailable');
   });
 
   it('speaks German to a browser that prefers it, and switches language on request', async () => {
