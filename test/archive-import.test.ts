@@ -132,15 +132,28 @@ describe('import', () => {
     // kill -9 the instance in the middle of the next run; automatic start mode brings it back
     const p2 = spawnImport();
     await new Promise((r) => setTimeout(r, 500));
+    const oldPid = engine.supervisor.get('acme')!.pid;
     engine.supervisor.kill('acme');
     await p2.exited;
-    for (let i = 0; i < 100 && engine.supervisor.get('acme')!.status !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    // Wait for the restarted process, not the old one's last status.
+    const restarted = () => engine.supervisor.get('acme')!.status === 'running' && engine.supervisor.get('acme')!.pid !== oldPid;
+    for (let i = 0; i < 150 && !restarted(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(engine.supervisor.get('acme')!.status).toBe('running');
     const c = await engine.connect('acme');
     const final = await runCli(args);
+    expect(final.stderr).toBe('');
     expect(final.code).toBe(0);
     const dirFiles = readdirSync(path.dirname(files[0]!)).filter((n) => n.endsWith('.eml'));
     const distinct = new Set(dirFiles.map((n) => readFileSync(path.join(path.dirname(files[0]!), n)).toString('base64')));
+    const auth = await c.authenticate({ user: 'jane', password: 'pw', channel: 'imap' });
+    if (!auth.ok) throw new Error(auth.message);
+    const crash = (await c.listFolders({ session: auth.session })).find((f) => f.path === 'jane/crash');
+    expect(crash?.messages, final.stdout).toBe(distinct.size);
+    const { uids } = await c.folderUids({ session: auth.session, folderId: crash!.id });
+    expect(uids.length).toBe(distinct.size);
+    const contents = new Set<string>();
+    for (const uid of uids) contents.add((await c.readMessageBuffer({ session: auth.session, folderId: crash!.id, uid })).toString('base64'));
+    expect(contents.size).toBe(distinct.size);
     expect((await totalMessages(c)) - before).toBe(distinct.size);
     const report = await c.management<{ problems: string[] }[]>('VerifyStores', { includeIndexes: true });
     expect(report.flatMap((r) => r.problems)).toEqual([]);

@@ -8,6 +8,7 @@ import { loadConfig, type CofferConfig } from '../common/config.js';
 import { InstanceClient } from '../instance/client.js';
 import { readSources, type SourceMessage } from './import-sources.js';
 import { localHost } from './local-host.js';
+import { MAX_MESSAGE_BYTES } from '../common/rpc/frames.js';
 
 /** A batch is sent when it reaches either bound: fewer round trips, bounded memory. */
 const BATCH_MESSAGES = 1000;
@@ -58,7 +59,9 @@ export async function runImport(config: CofferConfig, opts: { instance: string; 
     const onSkip = (file: string, why: string) => { s.skippedFiles++; errors.push(`${file}: skipped (${why})`); };
     const onIgnore = () => { s.ignoredFiles++; };
     for await (const m of readSources(opts.inputs, opts.folder, onSkip, onIgnore)) {
-      batch.push(m); batchBytes += m.raw.length; s.messages++; s.bytes += m.bytes;
+      s.messages++; s.bytes += m.bytes;
+      if (m.raw.length > MAX_MESSAGE_BYTES) { s.failed++; errors.push(`${m.name}: larger than ${MAX_MESSAGE_BYTES / 1048576} MB, not archived`); continue; }
+      batch.push(m); batchBytes += m.raw.length;
       if (batch.length >= BATCH_MESSAGES || batchBytes >= BATCH_BYTES) {
         if (inFlight.length >= 2) await inFlight.shift();
         inFlight.push(send(batch));

@@ -51,6 +51,12 @@ export class Archive {
     this.pool = new PreparePool(log);
     this.openStores();
     if (this.storeRows().length === 0) this.createStore({ name: 'Store 1', requestedState: 'current' });
+    // Folder counters are written after each batch's rows; after a crash between the two, count again.
+    if (!this.settings.read<boolean>('closedCleanly', true)) {
+      this.log.warn('instance was not closed cleanly; recounting folders');
+      this.recountFolders();
+    }
+    this.settings.write('closedCleanly', false);
   }
 
   onChange(fn: (e: ChangeEvent) => void): () => void { this.listeners.add(fn); return () => this.listeners.delete(fn); }
@@ -312,6 +318,7 @@ export class Archive {
   close(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     void this.pool.close();
+    this.settings.write('closedCleanly', true);
     for (const s of this.stores.values()) s.close();
     this.stores.clear();
   }

@@ -60,7 +60,7 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
   connectionLog(lines: string[]): Promise<void> { return this.peer.call(RPC.connectionLog, { lines }); }
 
   ingest(user: string, items: { name: string; folder: string; raw: Buffer; flags?: string[]; internalDate?: number }[]): Promise<IngestResult> {
-    return this.peer.call(RPC.ingest, { user, items: items.map((i) => ({ ...i, raw: i.raw.toString('base64') })) });
+    return this.peer.callWithData(RPC.ingest, { user, items: items.map(({ raw: _raw, ...meta }) => meta) }, items.map((i) => i.raw));
   }
 
   management<T = unknown>(fn: string, args: Record<string, unknown>, progress?: (percent: number, text: string | null) => void, signal?: AbortSignal): Promise<T> {

@@ -87,11 +87,12 @@ export class InstanceProcess {
     // IMAP connection log lines from a CAS; written only when imapServerConnectionLogEnabled is set.
     peer.handle(RPC.connectionLog, (p: { lines: string[] }) => { this.connectionLog.append(Array.isArray(p?.lines) ? p.lines.map(String) : []); return null; });
     peer.handle(RPC.status, () => ({ instanceId: this.opts.instanceId, frozen: !!this.frozen, safeMode: this.safeMode, pid: process.pid }));
-    peer.handle(RPC.ingest, async (p: { user: string; items: { name: string; folder: string; raw: string; flags?: string[]; internalDate?: number }[] }) => {
-      if (!p || typeof p.user !== 'string' || !Array.isArray(p.items)) throw new InstanceError('INVALID_ARGUMENT', 'ingest needs user and items');
+    // Message bytes arrive as binary buffers beside the JSON (one per item, in order).
+    peer.handle(RPC.ingest, async (p: { user: string; items: { name: string; folder: string; flags?: string[]; internalDate?: number }[] }, ctx) => {
+      if (!p || typeof p.user !== 'string' || !Array.isArray(p.items) || ctx.data.length !== p.items.length) throw new InstanceError('INVALID_ARGUMENT', 'ingest needs user, items and one message per item');
       const u = this.users.get(p.user);
       if (!u) throw new InstanceError('NOT_FOUND', `user ${JSON.stringify(p.user)} does not exist in this instance; create it first (CreateUser)`);
-      const items: IngestItem[] = p.items.map((i) => ({ name: String(i.name), folder: String(i.folder ?? ''), raw: Buffer.from(i.raw, 'base64'), flags: i.flags, internalDate: i.internalDate }));
+      const items: IngestItem[] = p.items.map((i, k) => ({ name: String(i.name), folder: String(i.folder ?? ''), raw: ctx.data[k]!, flags: Array.isArray(i.flags) ? i.flags.map(String) : undefined, internalDate: typeof i.internalDate === 'number' ? i.internalDate : undefined }));
       return this.archive.ingest(u.name, items, () => this.writeGate());
     });
     peer.handle(RPC.management, async (p: { fn: string; args: Record<string, unknown>; progressId?: string }, ctx) => {

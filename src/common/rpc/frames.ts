@@ -13,10 +13,14 @@ export const enum FrameType {
   Credit = 7,
   Hello = 8,
   Cancel = 9,
+  /** A request carrying binary buffers: u32 jsonBytes | JSON {id, method, params, sizes} | the buffers. */
+  RequestWithData = 10,
 }
 
-/** A frame larger than this is a protocol error: chunks are 64 KiB, metadata batches are bounded by the sender. */
-export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** A frame larger than this is a protocol error: chunks are 64 KiB; an ingest batch is at most 32 MiB or one message of at most MAX_MESSAGE_BYTES. */
+export const MAX_FRAME_BYTES = 160 * 1024 * 1024;
+/** The largest message the archive takes (mail servers stop far below; this bounds memory per batch). */
+export const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 
 export interface Frame {
   type: FrameType;
@@ -41,6 +45,17 @@ export function encodeBinary(type: FrameType, id: number, data: Buffer | null, e
   if (data) data.copy(out, 9);
   else out.writeUInt32BE(extra ?? 0, 9);
   return out;
+}
+
+export function encodeRequestWithData(request: { id: number; method: string; params: unknown }, buffers: Buffer[]): Buffer[] {
+  const json = Buffer.from(JSON.stringify({ ...request, sizes: buffers.map((b) => b.length) }), 'utf8');
+  const head = Buffer.allocUnsafe(9 + json.length);
+  const total = 1 + 4 + json.length + buffers.reduce((n, b) => n + b.length, 0);
+  head.writeUInt32BE(total, 0);
+  head[4] = FrameType.RequestWithData;
+  head.writeUInt32BE(json.length, 5);
+  json.copy(head, 9);
+  return [head, ...buffers];
 }
 
 /** Incremental decoder: push chunks, get whole frames; keeps partial input without re-copying it per chunk. */

@@ -5,7 +5,7 @@
  */
 import { Readable, type Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
-import { FrameDecoder, FrameType, encodeBinary, encodeJson } from './frames.js';
+import { FrameDecoder, FrameType, encodeBinary, encodeJson, encodeRequestWithData } from './frames.js';
 
 /** Bytes a stream may send ahead of the reader's credit. */
 const STREAM_WINDOW_BYTES = 512 * 1024;
@@ -23,7 +23,8 @@ export class StreamResult {
   constructor(readonly meta: unknown, readonly source: StreamSource) {}
 }
 
-export interface HandlerContext { signal: AbortSignal; peer: RpcPeer }
+/** `data`: the binary buffers sent with `callWithData`, in order (empty otherwise). */
+export interface HandlerContext { signal: AbortSignal; peer: RpcPeer; data: Buffer[] }
 export type Handler = (params: any, ctx: HandlerContext) => Promise<unknown> | unknown;
 
 interface Pending { resolve(v: unknown): void; reject(e: Error): void; stream?: Readable & { onMeta?: (m: unknown) => void } }
@@ -60,6 +61,16 @@ export class RpcPeer extends EventEmitter {
         reject: (e) => { if (timer) clearTimeout(timer); reject(e); },
       });
       this.write(encodeJson(FrameType.Request, { id, method, params }));
+    });
+  }
+
+  /** Like `call`, with binary buffers sent as they are (no JSON or base64 on either side). */
+  callWithData<T = unknown>(method: string, params: unknown, buffers: Buffer[]): Promise<T> {
+    if (this.closed) return Promise.reject(new RpcError('DISCONNECTED', 'connection to peer closed'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: (v) => resolve(v as T), reject });
+      for (const part of encodeRequestWithData({ id, method, params }, buffers)) this.write(part);
     });
   }
 
@@ -106,7 +117,16 @@ export class RpcPeer extends EventEmitter {
 
   private onFrame(type: FrameType, payload: Buffer): void {
     switch (type) {
-      case FrameType.Request: { const m = JSON.parse(payload.toString('utf8')); void this.serve(m); break; }
+      case FrameType.Request: { const m = JSON.parse(payload.toString('utf8')); void this.serve(m, []); break; }
+      case FrameType.RequestWithData: {
+        const jsonLen = payload.readUInt32BE(0);
+        const m = JSON.parse(payload.toString('utf8', 4, 4 + jsonLen)) as { id: number; method: string; params: unknown; sizes: number[] };
+        const data: Buffer[] = [];
+        let off = 4 + jsonLen;
+        for (const n of m.sizes) { data.push(payload.subarray(off, off + n)); off += n; }
+        void this.serve(m, data);
+        break;
+      }
       case FrameType.Response: {
         const m = JSON.parse(payload.toString('utf8'));
         const p = this.pending.get(m.id);
@@ -163,13 +183,13 @@ export class RpcPeer extends EventEmitter {
     }
   }
 
-  private async serve(m: { id: number; method: string; params: unknown; stream?: boolean }): Promise<void> {
+  private async serve(m: { id: number; method: string; params: unknown; stream?: boolean }, data: Buffer[]): Promise<void> {
     const handler = this.handlers.get(m.method);
     if (!handler) { this.write(encodeJson(FrameType.Error, { id: m.id, error: { code: 'NO_SUCH_METHOD', message: `unknown method ${m.method}` } })); return; }
     const ac = new AbortController();
     this.running.set(m.id, ac);
     try {
-      const result = await handler(m.params, { signal: ac.signal, peer: this });
+      const result = await handler(m.params, { signal: ac.signal, peer: this, data });
       if (result instanceof StreamResult) {
         this.write(encodeJson(FrameType.Response, { id: m.id, result: result.meta }));
         await this.sendStream(m.id, result.source, ac.signal);

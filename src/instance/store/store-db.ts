@@ -79,7 +79,5 @@ export function openIndexDb(indexDir: string): Db {
   const db = new Database(path.join(indexDir, 'index.db'));
   tune(db);
   db.exec(INDEX_SCHEMA);
-  // Fewer, larger index segments: a little more merge work per insert, a noticeably smaller index.
-  db.prepare(`INSERT INTO fts (fts, rank) VALUES ('automerge', 2)`).run();
   return db;
 }
