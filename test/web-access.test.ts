@@ -439,6 +439,28 @@ describe('web access over HTTPS', () => {
     expect(pages.some((p) => /winmail\.dat|application\/ms-tnef/i.test(p.text))).toBe(true); // TNEF offered for download
   });
 
+  it('shows the other messages of a conversation, across folders and prefixes, oldest first', async () => {
+    const msg = (subject: string, day: number) => Buffer.from(`From: p${day}@x.example\r\nSubject: ${subject}\r\nDate: ${new Date(Date.UTC(2022, 2, day)).toUTCString()}\r\n\r\nproject text ${day}\r\n`);
+    await acme.ingest('jane', [
+      { name: 'c1', folder: 'Projects', raw: msg('Project plan', 1) },
+      { name: 'c2', folder: 'Projects', raw: msg('Re: Project plan', 2) },
+      { name: 'c3', folder: 'Projects/Old', raw: msg('AW: RE: project   plan', 3) },
+      { name: 'c4', folder: 'Projects', raw: msg('Project plan B', 4) },
+    ]);
+    await acme.ingest('bob', [{ name: 'c5', folder: 'Inbox', raw: msg('Fwd: Project plan', 5) }]);
+    const c = client();
+    await login(c);
+    const tree = await c.get('/acme/folders');
+    const projects = Number(/data-folder-id="(\d+)"><span class="fname">Projects</.exec(tree.text)![1]);
+    const list = await c.get(`/acme/folder/${projects}`);
+    const uid = Number(new RegExp(`/acme/message/${projects}/(\\d+)\\?[^"]*"[^>]*>\\s*<span class="from">p2@`).exec(list.text)![1]);
+    const view = await c.get(`/acme/message/${projects}/${uid}`);
+    expect(view.text).toContain('Conversation (3 more)');
+    const conv = view.text.slice(view.text.indexOf('data-testid="conversation"'), view.text.indexOf('</details>'));
+    expect([...conv.matchAll(/<span class="from">(p\d)@/g)].map((m) => m[1])).toEqual(['p1', 'p3', 'p5']);
+    expect(conv).toContain('bob/Inbox');
+  });
+
   it('searches with a count, wildcards and highlighting in text only, across readable archives', async () => {
     const c = client();
     await login(c);

@@ -82,6 +82,7 @@ export const de: Record<MessageKey, string> = {
   'msg.htmlFrame': 'Nachrichteninhalt',
   'msg.problems': 'Diese Nachricht ist beschädigt; sie wird so weit wie möglich angezeigt.',
   'msg.unknown': '(unbekannt)',
+  'msg.conversation': 'Unterhaltung ({count} weitere)',
   'search.title': 'Suche',
   'search.quick': 'Archiv durchsuchen',
   'search.text': 'Wörter',

@@ -80,6 +80,7 @@ export const en = {
   'msg.htmlFrame': 'Message content',
   'msg.problems': 'This message is damaged; it is shown as far as it could be read.',
   'msg.unknown': '(unknown)',
+  'msg.conversation': 'Conversation ({count} more)',
   'search.title': 'Search',
   'search.quick': 'Search the archive',
   'search.text': 'Words',

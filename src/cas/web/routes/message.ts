@@ -5,6 +5,8 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { InstanceClient } from '../../../instance/client.js';
+import type { ArchiveHit } from '../../../instance/api.js';
 import { base, pageContext, requireLogin, sendPage } from '../context.js';
 import { mailShell } from '../views/mail.js';
 import { messageView, printView } from '../views/message.js';
@@ -43,6 +45,31 @@ function safeFileName(subject: string): string {
   return (subject.replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, ' ').trim().slice(0, 80) || 'message');
 }
 
+/** Reply and forward prefixes in the languages our users write in (SPE groups conversations the same way). */
+const REPLY_PREFIX = /^\s*((re|aw|antw|sv|vs|wg|fw|fwd|tr|rif|r)\s*(\[\d+\]|\(\d+\))?\s*:\s*)+/i;
+/** Conversation candidates asked for; a subject shared by more messages than this shows the newest of them. */
+const CONVERSATION_SEARCH_LIMIT = 100;
+const CONVERSATION_SHOWN = 30;
+
+export function conversationSubject(subject: string): string {
+  return subject.replace(REPLY_PREFIX, '').replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/**
+ * The conversation of a message: readable messages with the same subject once reply/forward
+ * prefixes are removed, found through the subject index and then compared exactly.
+ */
+async function findConversation(client: InstanceClient, session: string, subject: string, self: { folderId: number; uid: number }, href: (h: ArchiveHit) => string) {
+  const norm = conversationSubject(subject);
+  const words = norm.replace(/[*?"]/g, ' ').trim();
+  if (!/[\p{L}\p{N}]/u.test(words)) return [];
+  const r = await client.searchArchive({ session, query: { subject: `"${words}"`, limit: CONVERSATION_SEARCH_LIMIT } }).catch(() => null);
+  if (!r) return [];
+  return r.hits.filter((h) => !(h.folderId === self.folderId && h.uid === self.uid) && conversationSubject(h.subject) === norm)
+    .slice(0, CONVERSATION_SHOWN).sort((a, b) => a.date - b.date)
+    .map((h) => ({ href: href(h), from: h.from, subject: h.subject, date: h.date, folderPath: h.folderPath }));
+}
+
 export async function messageRoutes(app: FastifyInstance): Promise<void> {
   const { branding } = app.web.options;
 
@@ -74,8 +101,9 @@ export async function messageRoutes(app: FastifyInstance): Promise<void> {
     const ctx = pageContext(request, branding, app.web.assets.version);
     const rawHeaders = request.query.raw ? raw.subarray(msg.parsed.root.headerStart, msg.parsed.root.headerEnd).toString('latin1') : null;
     const folderLabel = folder.path;
+    const conversation = await findConversation(client, login.token, msg.parsed.fields.subject, request.params, (h) => `${b}/message/${h.folderId}/${h.uid}?ret=${encodeURIComponent(backHref)}`);
     await app.web.audit(login.instanceId, login.token, 'MessageRetrieveContent', { user: login.userName, folder: folder.path, uid: request.params.uid });
-    const message = messageView(ctx, { folderId: folder.id, uid: request.params.uid, folderLabel, msg, backHref, allowRemote, highlightQuery: hl, showRaw: !!request.query.raw, rawHeaders, highlight: re, prefix: prefixOf(request) });
+    const message = messageView(ctx, { folderId: folder.id, uid: request.params.uid, folderLabel, msg, backHref, allowRemote, highlightQuery: hl, showRaw: !!request.query.raw, rawHeaders, highlight: re, prefix: prefixOf(request), conversation });
     return sendPage(reply, mailShell(ctx, { title: msg.parsed.fields.subject || ctx.t('list.noSubject'), pane: 'message', folders, currentFolderId: folder.id, list: null, message }));
   });
 

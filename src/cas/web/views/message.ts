@@ -18,6 +18,8 @@ export function addressList(list: Addr[], unknown: string): SafeHtml {
 export interface MessageViewModel {
   folderId: number; uid: number; folderLabel: string; msg: RenderedMessage; backHref: string;
   allowRemote: boolean; highlightQuery: string; showRaw: boolean; rawHeaders: string | null; highlight: Highlighter | null; prefix: string;
+  /** Other messages of the same conversation the user may read, oldest first. */
+  conversation: { href: string; from: string; subject: string; date: number; folderPath: string }[];
 }
 
 export function messageView(ctx: PageContext, m: MessageViewModel): SafeHtml {
@@ -53,6 +55,9 @@ ${p.problems.length ? html`<p class="notice">${t('msg.problems')}</p>` : ''}
 ${m.msg.attachments.length ? html`<section class="attachments"><h2>${t('msg.attachments')}</h2><ul data-testid="attachments">
 ${m.msg.attachments.map((att) => html`<li><a href="${self}/part/${att.partId}" download data-part="${att.partId}">${att.filename ?? `${att.contentType} (${att.partId})`}</a> <span class="muted">${att.contentType} · ${formatSize(t, att.size)}</span></li>`)}
 </ul></section>` : ''}
+${m.conversation.length ? html`<details class="conversation" data-testid="conversation"><summary>${t('msg.conversation', { count: m.conversation.length })}</summary><ol>
+${m.conversation.map((c) => html`<li><a href="${c.href}"><span class="from">${c.from || t('msg.unknown')}</span> · ${formatDate(ctx.locale, c.date, t('msg.unknown'))} <span class="muted">${c.folderPath}</span></a></li>`)}
+</ol></details>` : ''}
 ${m.msg.html ? html`${m.msg.html.remoteBlocked > 0 && !m.allowRemote ? html`<p class="notice remote" data-testid="remote-blocked">${t('msg.remoteBlocked')} <a href="${self}${q({ ...retParam, remote: '1' })}" data-testid="allow-remote">${t('msg.remoteAllow')}</a></p>` : ''}
 <iframe class="body-frame" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="${t('msg.htmlFrame')}" src="${self}/body${q(m.allowRemote ? { remote: '1' } : {})}" data-testid="body-frame"></iframe>`
     : m.msg.text !== null ? html`<pre class="plain" data-testid="body-text">${highlight(m.msg.text, m.highlight)}</pre>`
