@@ -245,7 +245,8 @@ class MessageWriter {
         return this.streamRange(item.kind, itemRange(item, meta, this.mimeTree)!);
       case 'BODY[]': {
         const range = itemRange(item, meta, this.mimeTree);
-        if (range === null) return this.simple(item.responseName, 'NIL'); // no such part
+        // No such part: an empty string, as Dovecot sends it (clients treat it as empty content).
+        if (range === null) return this.literal(item.responseName, 0, EMPTY);
         const { section, partial } = item;
         if (section.kind === 'HEADER.FIELDS' || section.kind === 'HEADER.FIELDS.NOT') {
           let bytes = filterHeaderFields(await this.bodies.buffer(meta.uid, range), [...(section.fields ?? [])], section.kind === 'HEADER.FIELDS.NOT');
