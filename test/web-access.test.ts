@@ -99,6 +99,7 @@ describe('web access over HTTPS', () => {
   let bobInboxId = 0;
   let eveInboxId = 0;
   let flaky: InstanceClient | undefined;
+  const mfaSecrets = new Map<string, string>();
 
   const client = (headers?: Record<string, string>) => new WebClient(server.port, ca, headers);
   async function login(c: WebClient, user = 'jane', password = 'pw-jane', base = '/acme'): Promise<Res> {
@@ -152,6 +153,10 @@ describe('web access over HTTPS', () => {
       branding, cookieSecret: 'a-test-secret-that-is-long-enough-1234567890', logger: log,
       audit: (_i, session, action, details) => { audits.push({ action, details: { ...details, session } }); },
       account: {
+        // Stand-ins for the instance RPCs `mfaStatus`/`mfaEnable`/`mfaDisable` that do not exist yet.
+        mfaStatus: async (c) => (mfaSecrets.has(c.userName) ? 'on' : 'off'),
+        mfaEnable: async (c, p) => { mfaSecrets.set(c.userName, p.secret); return { ok: true }; },
+        mfaDisable: async (c) => { mfaSecrets.delete(c.userName); return { ok: true }; },
         // Stands in for the instance RPC `changePassword` that does not exist yet: checks the old password, then sets the new one.
         async changePassword(c, p) {
           const check = await c.client.authenticate({ user: c.userName, password: p.oldPassword, channel: 'web' });
@@ -520,7 +525,7 @@ describe('web access over HTTPS', () => {
       expect(stored.has(data.toString('base64'))).toBe(true);
       p += 46 + nameLen + extraLen + commentLen;
     }
-    const mbox = await c.post('/acme/export', { _csrf: token, format: 'mbox', scope: 'selected', m: [`${inboxId}:${uids[0]}`, `${inboxId}:${uids[1]}`] });
+    const mbox = await c.post('/acme/export', { _csrf: token, format: 'mbox', scope: 'selected', m: [`${inboxId}:${uids[0]}`, `${eveInboxId}:1`, `${inboxId}:${uids[1]}`] });
     expect(mbox.status).toBe(200);
     expect(mbox.text.match(/^From /gm)!.length).toBe(2);
     expect(audits.some((a) => a.action === 'Export' && a.details.messages === 6)).toBe(true);
@@ -547,7 +552,26 @@ describe('web access over HTTPS', () => {
     expect(ok.text).toContain('Your password has been changed.');
     expect((await login(client(), 'jane', 'pw-jane2')).status).toBe(303);
     await acme.management('SetUserPassword', { userName: 'jane', password: 'pw-jane' });
-    expect(page.text).toContain('This is not available on this server yet.'); // MFA needs instance calls
+  });
+
+  it('enrols TOTP only after a correct code from the authenticator, and removes it again', async () => {
+    const { generateSync } = await import('otplib');
+    const c = client();
+    await login(c);
+    let page = await c.get('/acme/account');
+    expect(page.text).toContain('Two-factor authentication is off.');
+    page = await c.post('/acme/account/mfa/start', { _csrf: csrfOf(page.text) });
+    const secret = /data-testid="mfa-secret">([A-Z2-7]+)</.exec(page.text)![1]!;
+    expect(page.text).toContain('otpauth://totp/');
+    const wrong = await c.post('/acme/account/mfa/confirm', { _csrf: csrfOf(page.text), code: '000000' === generateSync({ secret }) ? '111111' : '000000' });
+    expect(wrong.status).toBe(400);
+    expect(mfaSecrets.has('jane')).toBe(false);
+    const ok = await c.post('/acme/account/mfa/confirm', { _csrf: csrfOf(page.text), code: generateSync({ secret }) });
+    expect(ok.text).toContain('Two-factor authentication is now on.');
+    expect(mfaSecrets.get('jane')).toBe(secret);
+    const off = await c.post('/acme/account/mfa/remove', { _csrf: csrfOf(ok.text) });
+    expect(off.text).toContain('Two-factor authentication is now off.');
+    expect(mfaSecrets.has('jane')).toBe(false);
   });
 
   it('reloads branding at runtime and refuses a broken folder, keeping the branding in use', async () => {

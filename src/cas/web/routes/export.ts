@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import type { ArchiveQuery } from '../../../instance/api.js';
 import { requireLogin, requirePrivilege } from '../context.js';
-import { WebError } from '../errors.js';
+import { WebError, NOT_FOUND_RPC_CODES } from '../errors.js';
+import { RpcError } from '../../../common/rpc/peer.js';
 import { ZipWriter } from '../zip-writer.js';
 import { mboxEntry } from '../mbox.js';
 import { contentDisposition } from '../message-render.js';
@@ -54,7 +55,10 @@ export async function exportRoutes(app: FastifyInstance): Promise<void> {
       if (!sel.length) throw new WebError('BAD_REQUEST', 'nothing selected');
       items = (async function* () {
         for (const [folderId, uid] of sel) {
-          const [meta] = await client.fetchMeta({ session, folderId, uids: [uid], fields: ['summary'] });
+          // A forged or vanished id is skipped, as the instance finds nothing for it.
+          const metas = await client.fetchMeta({ session, folderId, uids: [uid], fields: ['summary'] })
+            .catch((e: unknown) => { if (e instanceof RpcError && NOT_FOUND_RPC_CODES.has(e.code)) return []; throw e; });
+          const meta = metas[0];
           if (meta) yield { folderId, uid, date: meta.date ?? meta.internalDate, subject: meta.subject ?? '' };
         }
       })();
