@@ -18,6 +18,7 @@ import { listenWebAccess, type WebAccessOptions, type AuditAction } from '../src
 import { en } from '../src/cas/web/locales/en.js';
 import { de } from '../src/cas/web/locales/de.js';
 import { decodePartBody, findPart, parseMessage } from '../src/common/mime/index.js';
+import { SMTPServer } from 'smtp-server';
 
 const FIXTURES = path.resolve(__dirname, '../../shared/corpus/fixtures');
 const fx = (p: string) => path.join(FIXTURES, p);
@@ -100,6 +101,7 @@ describe('web access over HTTPS', () => {
   let eveInboxId = 0;
   let flaky: InstanceClient | undefined;
   const mfaSecrets = new Map<string, string>();
+  let smtpPort = 0;
 
   const client = (headers?: Record<string, string>) => new WebClient(server.port, ca, headers);
   async function login(c: WebClient, user = 'jane', password = 'pw-jane', base = '/acme'): Promise<Res> {
@@ -151,6 +153,8 @@ describe('web access over HTTPS', () => {
         return { ok: false, reason: 'unknown', message: 'no such instance' };
       },
       branding, cookieSecret: 'a-test-secret-that-is-long-enough-1234567890', logger: log,
+      // Stands in for the instance's SMTP settings (`SetSmtpSettings`, read through an RPC that does not exist yet).
+      restore: { smtpSettings: async () => (smtpPort ? { host: '127.0.0.1', port: smtpPort, secure: false, from: 'archive@provider.example' } : null) },
       audit: (_i, session, action, details) => { audits.push({ action, details: { ...details, session } }); },
       account: {
         // Stand-ins for the instance RPCs `mfaStatus`/`mfaEnable`/`mfaDisable` that do not exist yet.
@@ -535,6 +539,43 @@ describe('web access over HTTPS', () => {
     const bp = await b.get('/acme/folders');
     const denied = await b.post('/acme/export', { _csrf: csrfOf(bp.text), format: 'zip', scope: 'folder', folderId: String(bobInboxId) });
     expect(denied.status).toBe(403);
+  });
+
+  it('restores selected messages to the user\'s own address through a real SMTP server, unchanged', async () => {
+    const received: { from: string; to: string[]; data: Buffer }[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+      onData(stream, session, cb) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => { received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks) }); cb(); });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    smtpPort = (smtp.server.address() as { port: number }).port;
+    try {
+      await acme.management('SetUserEmailAddresses', { userName: 'jane', emailAddresses: 'jane@acme.example' });
+      const c = client();
+      await login(c);
+      const page = await c.get(`/acme/folder/${inboxId}`);
+      expect(page.text).toContain('data-testid="restore"');
+      const j = await acme.authenticate({ user: 'jane', password: 'pw-jane', channel: 'web' });
+      if (!j.ok) throw new Error('login');
+      const { uids } = await acme.folderUids({ session: j.session, folderId: inboxId });
+      const r = await c.post('/acme/restore', { _csrf: csrfOf(page.text), format: 'zip', folderId: String(inboxId), m: [`${inboxId}:${uids[0]}`, `${eveInboxId}:1`, `${inboxId}:${uids[1]}`] });
+      expect(r.status).toBe(200);
+      expect(r.text).toContain('2 messages were sent to jane@acme.example.');
+      expect(received.map((m) => m.to)).toEqual([['jane@acme.example'], ['jane@acme.example']]);
+      expect(received[0]!.from).toBe('archive@provider.example');
+      for (const [i, uid] of [uids[0]!, uids[1]!].entries()) {
+        const stored = await acme.readMessageBuffer({ session: j.session, folderId: inboxId, uid });
+        expect(received[i]!.data.toString('latin1').replace(/\r\n$/, '')).toBe(stored.toString('latin1').replace(/\r\n$/, ''));
+      }
+      expect(audits.some((a) => a.action === 'Restore' && a.details.messages === 2)).toBe(true);
+    } finally {
+      await new Promise<void>((r) => smtp.close(() => r()));
+      await acme.management('SetUserEmailAddresses', { userName: 'jane', emailAddresses: '' });
+    }
   });
 
   it('changes the password through the account page, checking the repeat and the old password', async () => {

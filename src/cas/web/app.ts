@@ -27,13 +27,14 @@ import { messageRoutes } from './routes/message.js';
 import { searchRoutes } from './routes/search.js';
 import { exportRoutes } from './routes/export.js';
 import { accountRoutes, type AccountService } from './routes/account.js';
+import { restoreRoutes, type RestoreService } from './routes/restore.js';
 
 export type ResolveInstanceResult =
   | { ok: true; instanceId: string; client: InstanceClient }
   | { ok: false; reason: 'unknown' | 'unavailable'; message: string };
 
 /** Audit actions written to the instance's audit log (names as SPE's audit log uses them). */
-export type AuditAction = 'Login' | 'LoginFailed' | 'Logout' | 'MessageRetrieveContent' | 'MessageDownload' | 'AttachmentDownload' | 'Export';
+export type AuditAction = 'Login' | 'LoginFailed' | 'Logout' | 'MessageRetrieveContent' | 'MessageDownload' | 'AttachmentDownload' | 'Export' | 'Restore';
 
 /**
  * Writes one audit entry. `session` is the user's instance session token, or null for a failed
@@ -54,6 +55,8 @@ export interface WebAccessOptions {
   audit?: AuditFn;
   /** Self-service account functions the instance offers (change password, MFA); absent ones are shown as unavailable. */
   account?: AccountService;
+  /** Outgoing SMTP of each instance (its `SetSmtpSettings`), for "restore to mailbox"; absent: not offered. */
+  restore?: RestoreService;
   /** A session unused this long ends (default 30 minutes). */
   idleTimeoutMs?: number;
   /** A session ends this long after login whatever happens (default 12 hours). */
@@ -192,6 +195,7 @@ export async function buildWebApp(options: WebAccessOptions, https?: { key: stri
     await inst.register(searchRoutes);
     await inst.register(exportRoutes);
     await inst.register(accountRoutes);
+    await inst.register(restoreRoutes);
   }, { prefix: '/:inst' });
 
   return app;

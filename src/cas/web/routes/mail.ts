@@ -106,7 +106,7 @@ export async function mailRoutes(app: FastifyInstance): Promise<void> {
     const name = folder.path.split('/').slice(1).join('/') || (folder.archive.toLowerCase() === login.userName.toLowerCase() ? t('tree.myArchive') : t('tree.archiveOf', { name: folder.archive }));
     const list = messageList(ctx, {
       heading: name, total, rows, nextHref, firstHref: isFirst ? null : sortHref(sort),
-      backHref: `${b}/folders`, ret: request.url, canExport, exportScope: { kind: 'folder', folderId }, sortLinks,
+      backHref: `${b}/folders`, ret: request.url, canExport, canRestore: canExport && !!login.emailAddress && !!app.web.options.restore, exportScope: { kind: 'folder', folderId }, sortLinks,
     });
     return sendPage(reply, mailShell(ctx, { title: name, pane: 'list', folders, currentFolderId: folderId, list }));
   });

@@ -76,7 +76,7 @@ export function rowsFromHits(hits: ArchiveHit[]): ListRow[] {
 /** Message list with selection for export, keyboard focus rows, and keyset paging links. */
 export function messageList(ctx: PageContext, p: {
   heading: HtmlValue; total: number; rows: ListRow[]; nextHref: string | null; firstHref: string | null; backHref: string; ret: string;
-  highlight?: Highlighter | null; canExport: boolean; exportScope?: { kind: 'folder'; folderId: number } | { kind: 'search'; params: Record<string, string> };
+  highlight?: Highlighter | null; canExport: boolean; canRestore?: boolean; exportScope?: { kind: 'folder'; folderId: number } | { kind: 'search'; params: Record<string, string> };
   sortLinks?: HtmlValue; countKey?: 'list.count' | 'search.results';
   /** Search words passed on to the message view for highlighting. */
   hlQuery?: string;
@@ -96,6 +96,7 @@ ${p.exportScope?.kind === 'folder' ? html`<input type="hidden" name="folderId" v
 ${p.exportScope?.kind === 'search' ? Object.entries(p.exportScope.params).map(([k, v]) => html`<input type="hidden" name="q_${k}" value="${v}">`) : ''}
 <label>${t('export.title')} <select name="format"><option value="zip">${t('export.zip')}</option><option value="mbox">${t('export.mbox')}</option></select></label>
 <button type="submit" name="scope" value="selected">${t('export.selected')}</button>
+${p.canRestore ? html`<button type="submit" formaction="${ctx.base}/restore" data-testid="restore">${t('restore.button')}</button>` : ''}
 <button type="submit" name="scope" value="${p.exportScope?.kind === 'search' ? 'search' : 'folder'}">${p.exportScope?.kind === 'search' ? t('export.results') : t('export.folder')}</button>
 </form>` : ''}
 ${p.rows.length === 0 ? html`<p class="muted">${t('list.empty')}</p>` : html`<ol class="msglist" data-testid="message-list">
