@@ -241,6 +241,20 @@ describe('web access over HTTPS', () => {
     expect(Object.keys(de).sort()).toEqual(Object.keys(en).sort());
   });
 
+  it('shows no English text on German pages, so every visible string comes from the translation files', async () => {
+    const c = client({ 'accept-language': 'de' });
+    await login(c);
+    const visible = (h: string) => h.replace(/<(script|style)[\s\S]*?<\/\1>/g, ' ').replace(/<[^>]+>/g, ' ').replace(/&[a-z#0-9]+;/g, ' ').replace(/\s+/g, ' ');
+    const english = Object.entries(en).filter(([k, v]) => k !== 'lang.name' && (de as Record<string, string>)[k] !== v && !/^\{/.test(v))
+      .map(([, v]) => v.split(/\{\w+\}/)[0]!.trim()).filter((v) => v.length >= 5);
+    const list = await c.get(`/acme/folder/${inboxId}`);
+    const uid = /\/acme\/message\/\d+\/(\d+)/.exec(list.text)![1];
+    for (const p of ['/acme/folders', `/acme/folder/${inboxId}`, `/acme/message/${inboxId}/${uid}?raw=1`, '/acme/search?q=zebra&advanced=1', '/acme/account', '/nosuch/', '/acme/no-such-page']) {
+      const text = visible((await c.get(p)).text);
+      for (const e of english) expect(new RegExp(`(^|[^\\p{L}])${e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}])`, 'u').test(text), `${p}: "${e}"`).toBe(false);
+    }
+  });
+
   it('logs in in two steps with an HttpOnly, Secure, SameSite=Lax cookie whose id changes at login', async () => {
     const c = client();
     const p1 = await c.get('/acme-corp/login');
