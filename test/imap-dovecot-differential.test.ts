@@ -98,7 +98,14 @@ describe.skipIf(!hasDovecot)('Coffer answers like Dovecot 2.3 on the same messag
   let isDovecotUp = false;
 
   beforeAll(async () => {
-    const candidates = [...corpusFiles(path.join(CORPUS, 'fixtures/nodemailer-mailparser'), 25), ...corpusFiles(path.join(CORPUS, 'fixtures/postal-mime'), 15)];
+    // IMAP_DIFF_DIRS=dir1,dir2 IMAP_DIFF_PER_DIR=n widens the sample for a longer run.
+    const dirs = process.env.IMAP_DIFF_DIRS?.split(',') ?? [];
+    const perDir = Number(process.env.IMAP_DIFF_PER_DIR ?? 20);
+    const candidates = [
+      ...corpusFiles(path.join(CORPUS, 'fixtures/nodemailer-mailparser'), 25),
+      ...corpusFiles(path.join(CORPUS, 'fixtures/postal-mime'), 15),
+      ...dirs.flatMap((d) => corpusFiles(path.join(CORPUS, 'fixtures', d), perDir)),
+    ];
     // Identical messages are kept once by the archive; give Dovecot the same distinct set.
     const seen = new Set<string>();
     files = candidates.filter((file) => {
