@@ -276,11 +276,9 @@ export const fetchCommand = defineCommand({
     const mailbox = session.selected!;
     const folder = mailbox.entry.folder;
     if (request.changedSince !== undefined || request.items.some((item) => item.kind === 'MODSEQ')) session.enableCondstore();
-    let items = request.items;
-    // With CONDSTORE enabled, FLAGS come with their MODSEQ (RFC 7162 §3.2; Dovecot does the same).
-    if (session.isCondstoreEnabled && items.some((item) => item.kind === 'FLAGS') && !items.some((item) => item.kind === 'MODSEQ')) {
-      items = [...items, { kind: 'MODSEQ', responseName: 'MODSEQ', isSettingSeen: false }];
-    }
+    // Solicited FETCH FLAGS carry no MODSEQ unless asked, CONDSTORE enabled or not (as Dovecot);
+    // flags never change in the archive, so there are no unsolicited FETCH responses to tag.
+    const items = request.items;
     let indexes = mailbox.resolve(set, isUid);
     if (request.changedSince !== undefined) {
       const since = Number(request.changedSince);

@@ -40,13 +40,13 @@ export const searchCommand = defineCommand({
     if (request.returnOptions === null) {
       await session.writer.untagged(`SEARCH${numbers.length > 0 ? ` ${numbers.join(' ')}` : ''}${modseqSuffix}`);
     } else {
-      // search-return-data order as Dovecot sends it: MIN MAX COUNT ALL, then MODSEQ.
+      // search-return-data in the order Dovecot 2.3 sends it: MIN MAX ALL COUNT, then MODSEQ.
       const options = request.returnOptions;
       let line = `ESEARCH (TAG "${tag}")${isUid ? ' UID' : ''}`;
       if (numbers.length > 0 && options.has('MIN')) line += ` MIN ${numbers[0]}`;
       if (numbers.length > 0 && options.has('MAX')) line += ` MAX ${numbers[numbers.length - 1]}`;
-      if (options.has('COUNT')) line += ` COUNT ${numbers.length}`;
       if (numbers.length > 0 && options.has('ALL')) line += ` ALL ${compressNumbers(numbers)}`;
+      if (options.has('COUNT')) line += ` COUNT ${numbers.length}`;
       if (request.hasModSeq && numbers.length > 0) line += ` MODSEQ ${highestModseq}`;
       await session.writer.untagged(line);
     }
