@@ -731,6 +731,24 @@ describe('web access sessions', () => {
 });
 
 describe('web access building blocks', () => {
+  it('expires idle sessions in the memory store and reports them, so their instance session can end', async () => {
+    const { MemorySessionStore } = await import('../src/cas/web/session-store.js');
+    const dropped: unknown[] = [];
+    const store = new MemorySessionStore({ idleTtlMs: 100, onDrop: (s) => dropped.push(s) });
+    const get = (id: string) => new Promise((r) => store.get(id, (_e, s) => r(s)));
+    store.set('a', { login: { token: 't-a' } } as never, () => {});
+    store.set('b', { login: { token: 't-b' } } as never, () => {});
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await get('a')).toBeTruthy(); // reading keeps a session alive
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await get('a')).toBeTruthy();
+    expect(await get('b')).toBeNull();
+    expect(dropped).toEqual([{ login: { token: 't-b' } }]);
+    store.destroy('a', () => {});
+    expect(dropped.length).toBe(1); // logout is not a drop: the app ends the instance session itself
+    store.close();
+  });
+
   it('backs off per address only after many failures, so one office behind NAT is not locked out by a typo', async () => {
     const { LoginBackoff, BACKOFF } = await import('../src/cas/web/login-backoff.js');
     const b = new LoginBackoff();

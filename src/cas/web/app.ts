@@ -116,12 +116,23 @@ export async function buildWebApp(options: WebAccessOptions, https?: { key: stri
   app.decorateRequest('locale', 'en');
   app.decorateRequest('instance', undefined);
 
+  // Sessions that expire unseen end their instance session as well (the instance keeps tokens until logout).
+  // The store keeps an idle session twice the idle timeout: the timeout itself is enforced per request
+  // (so a returning user is told the session ended); the store only bounds how long it is kept.
+  const defaultStore = new MemorySessionStore({
+    idleTtlMs: 2 * idleTimeoutMs,
+    onDrop: (session) => {
+      const l = session.login;
+      if (l) void options.resolveInstance(l.instanceId).then((r) => (r.ok ? r.client.logout({ session: l.token }) : undefined)).catch(() => {});
+    },
+  });
+  app.addHook('onClose', async () => { defaultStore.close(); });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   await app.register(fastifySession, {
     secret: options.cookieSecret,
     cookieName: 'coffer_session',
-    store: options.sessionStore ?? new MemorySessionStore({ ttlMs: absoluteTimeoutMs }),
+    store: options.sessionStore ?? defaultStore,
     saveUninitialized: false,
     // The cookie lives as long as the browser; idle and absolute timeouts are enforced on the server.
     cookie: { httpOnly: true, secure: true, sameSite: 'lax', path: '/' },
@@ -156,7 +167,11 @@ export async function buildWebApp(options: WebAccessOptions, https?: { key: stri
   app.addHook('preHandler', async (request) => {
     if (request.method === 'GET' || request.method === 'HEAD') return;
     const origin = request.headers.origin;
-    if (origin && origin !== 'null' && new URL(origin).host !== request.headers.host) throw new WebError('CSRF');
+    if (origin && origin !== 'null') {
+      let host: string | null = null;
+      try { host = new URL(origin).host; } catch { /* malformed Origin: treated as foreign */ }
+      if (host !== request.headers.host) throw new WebError('CSRF');
+    }
     checkCsrf(request, (request.body as Record<string, unknown> | undefined)?._csrf);
   });
 

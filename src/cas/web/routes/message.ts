@@ -41,6 +41,11 @@ function bodyCsp(allowRemote: boolean): string {
 /** Downloads: never rendered by the browser as a page of ours (RFC 6266 attachment + nosniff + sandbox). */
 const DOWNLOAD_CSP = "default-src 'none'; sandbox";
 
+/** Raw header block for display: UTF-8 when it is valid UTF-8 (RFC 6532 headers), else Latin-1 byte for byte. */
+function headerText(b: Buffer): string {
+  try { return new TextDecoder('utf-8', { fatal: true }).decode(b); } catch { return b.toString('latin1'); }
+}
+
 function safeFileName(subject: string): string {
   return (subject.replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, ' ').trim().slice(0, 80) || 'message');
 }
@@ -99,7 +104,7 @@ export async function messageRoutes(app: FastifyInstance): Promise<void> {
     const b = base(request);
     const backHref = safeReturn(b, request.query.ret, `${b}/folder/${folder.id}`);
     const ctx = pageContext(request, branding, app.web.assets.version);
-    const rawHeaders = request.query.raw ? raw.subarray(msg.parsed.root.headerStart, msg.parsed.root.headerEnd).toString('latin1') : null;
+    const rawHeaders = request.query.raw ? headerText(raw.subarray(msg.parsed.root.headerStart, msg.parsed.root.headerEnd)) : null;
     const folderLabel = folder.path;
     const conversation = await findConversation(client, login.token, msg.parsed.fields.subject, request.params, (h) => `${b}/message/${h.folderId}/${h.uid}?ret=${encodeURIComponent(backHref)}`);
     await app.web.audit(login.instanceId, login.token, 'MessageRetrieveContent', { user: login.userName, folder: folder.path, uid: request.params.uid });

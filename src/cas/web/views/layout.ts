@@ -42,6 +42,7 @@ export function layout(ctx: PageContext, p: { title: string; body: HtmlValue; bo
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<meta name="theme-color" content="${b.colors.primary}">
 <title>${p.title} — ${b.productName}</title>
 <link rel="icon" href="/branding/favicon.png?v=${b.version}">
 <link rel="stylesheet" href="/static/app.css?v=${ctx.assetVersion}">
