@@ -1,15 +1,15 @@
 /**
  * The Management Server role: management database, Management API (8474, HTTPS with the role
- * certificate), a minimal Management Console page (8470), the role endpoint (8471) that serves the
+ * certificate), the Management Console (8470, same certificate), the role endpoint (8471) that serves the
  * routing table, and the links to the Instance Hosts. In single server mode it registers the local
  * Instance Host and CAS with their thumbprints (and current ports) on every start.
  */
 import os from 'node:os';
-import Fastify from 'fastify';
 import type { Logger } from '../common/logger.js';
 import type { RoleCertificate } from '../common/certs.js';
 import { port, type CofferConfig } from '../common/config.js';
 import { buildManagementApiApp } from '../management/api/build-app.js';
+import { buildConsoleApp } from '../management/console/build-console-app.js';
 import { createFunctionRegistry } from '../management/api/metadata.js';
 import { openManagementServer, type ManagementServerParts } from '../management/management-server.js';
 import { createManagementCore, type ManagementCore } from '../management/management-role.js';
@@ -66,15 +66,19 @@ export async function startManagementRole(options: ManagementRoleOptions): Promi
   const started = core;
 
   const api = await buildManagementApiApp({ tls: { key: certificate.keyPem, cert: certificate.certPem }, api: parts.apiOptions, logger: log.child({ part: 'api' }) });
-  const consoleApp = Fastify({ https: { key: certificate.keyPem, cert: certificate.certPem }, logger: false });
+  const registry = createFunctionRegistry();
+  const invokeAs = async (name: string, args: Record<string, unknown>, admin: AuthenticatedAdmin = { userName: 'admin' }): Promise<unknown> => {
+    const declaration = registry.find(name);
+    if (!declaration) throw new Error(`unknown function ${name}`);
+    return parts.apiOptions.invoke(declaration, args, { admin, signal: new AbortController().signal, progress: () => {}, log: () => {}, remote: 'local' });
+  };
+  const consoleApp = await buildConsoleApp({ admins: parts.admins, invoke: invokeAs, logger: log.child({ part: 'console' }), tls: { key: certificate.keyPem, cert: certificate.certPem } });
   const roleEndpoint = core.routing.createRoleEndpoint();
   const closers: (() => Promise<void>)[] = [];
   try {
     const host = options.config.host;
     await api.listen({ port: port(options.config, 'managementApi'), host });
     closers.push(() => api.close());
-    const apiPort = port(options.config, 'managementApi');
-    consoleApp.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(consolePage(apiPort)));
     await consoleApp.listen({ port: port(options.config, 'console'), host });
     closers.push(() => consoleApp.close());
     const rolePort = await listenOn(roleEndpoint, port(options.config, 'roleEndpoint'), host, 'Management Server role endpoint');
@@ -86,18 +90,13 @@ export async function startManagementRole(options: ManagementRoleOptions): Promi
   }
   core.start();
 
-  const registry = createFunctionRegistry();
   return {
     ports: { api: port(options.config, 'managementApi'), console: port(options.config, 'console'), roleEndpoint: port(options.config, 'roleEndpoint') },
     thumbprint: certificate.thumbprint,
     serverName,
     parts,
     core,
-    async invoke(name, args, admin = { userName: 'admin' }) {
-      const declaration = registry.find(name);
-      if (!declaration) throw new Error(`unknown function ${name}`);
-      return parts.apiOptions.invoke(declaration, args, { admin, signal: new AbortController().signal, progress: () => {}, log: () => {}, remote: 'local' });
-    },
+    invoke: invokeAs,
     async close() {
       started.close();
       for (const close of closers.reverse()) await close().catch((error) => log.warn({ err: error }, 'closing a Management Server port failed'));
@@ -120,16 +119,4 @@ async function registerLocalRoles(parts: ManagementServerParts, serverName: stri
       else draft.clientAccessServers.push({ serverName, port: localCas.port, thumbprint: localCas.thumbprint });
     }
   });
-}
-
-function consolePage(apiPort: number): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Coffer Management Console</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;line-height:1.5;padding:0 1rem}code{background:#eee;padding:.1em .3em}</style></head>
-<body><h1>Coffer Management Server</h1>
-<p>The browser Management Console is not built yet. Manage Coffer through the Management API
-(MailStore SPE wire format) on port <code>${apiPort}</code>, for example with
-<code>coffer api GetInstances --instanceFilter=*</code>, MailStore's Python or PowerShell API wrappers, or curl.</p>
-</body></html>
-`;
 }
