@@ -38,7 +38,8 @@ const EMPTY = Buffer.alloc(0);
 export function formatInternalDate(ms: number): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
-  const day = String(d.getUTCDate()).padStart(2, ' ');
+  // date-day-fixed allows " 1" and "01"; Dovecot sends "01".
+  const day = pad(d.getUTCDate());
   return `"${day}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000"`;
 }
 
