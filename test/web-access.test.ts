@@ -318,7 +318,7 @@ describe('web access over HTTPS', () => {
     expect(list.status).toBe(200);
     expect(list.text).toContain('data-count="6"');
     expect(list.text).toContain('Quarterly report with attachment');
-    expect(list.text).toContain('📎');
+    expect(list.text).toContain('<span class="att" title="Attachment">');
     for (const p of [`/acme/folder/${eveInboxId}`, `/acme/message/${eveInboxId}/1`, `/acme/message/${eveInboxId}/1/eml`, `/acme/message/${eveInboxId}/1/body`, `/acme/message/${inboxId}/999`, `/acme/message/${eveInboxId}/1/part/1`]) {
       const r = await c.get(p);
       expect(r.status, p).toBe(404);

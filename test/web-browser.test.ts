@@ -138,6 +138,7 @@ describe('web access in chromium', () => {
     await page.click(`[data-folder-id="${inboxId}"]`);
     await page.waitForSelector('[data-testid=message-list]');
     expect(await page.getAttribute('[data-testid=result-count]', 'data-count')).toBe(String(2 + CORPUS_FILES.length));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-desktop-list.png') });
     await page.keyboard.press('j');
     await page.keyboard.press('j');
     const second = await page.locator('.msglist .row').nth(1).locator('a.open').getAttribute('href');
@@ -146,6 +147,14 @@ describe('web access in chromium', () => {
     await page.waitForSelector('[data-testid=msg-subject]');
     await page.keyboard.press('Escape');
     await page.waitForURL(new RegExp(`/acme/folder/${inboxId}$`));
+    // The quick search box: "/" focuses it; results show the count and marked words.
+    await page.keyboard.press('/');
+    await page.keyboard.type('newsletter');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=result-count]');
+    expect(await page.getAttribute('[data-testid=result-count]', 'data-count')).toBe('60');
+    expect(await page.locator('.msglist mark').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-desktop-search.png') });
     await ctx.close();
   });
 

@@ -48,7 +48,7 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
       heading: t('search.title'), total: r.total, rows: rowsFromHits(r.hits), countKey: 'search.results',
       nextHref: r.next ? `${b}/search?${qs}&after=${encodeURIComponent(encodeCursor(r.next))}` : null,
       firstHref: request.query.after ? `${b}/search?${qs}` : null, backHref: `${b}/folders`, ret, highlight: highlightTerms(hl),
-      canExport, canRestore: canExport && !!login.emailAddress && !!app.web.options.restore, exportScope: { kind: 'search', params }, hlQuery: hl,
+      canExport, canRestore: canExport && !!login.emailAddress && !!app.web.options.restore, exportScope: { kind: 'search', params }, hlQuery: hl, showFolder: true,
     });
     return sendPage(reply, mailShell(ctx, { title: t('search.title'), pane: 'list', folders, list: html`${form}${list}` }));
   });

@@ -76,7 +76,9 @@ export function rowsFromHits(hits: ArchiveHit[]): ListRow[] {
 /** Message list with selection for export, keyboard focus rows, and keyset paging links. */
 export function messageList(ctx: PageContext, p: {
   heading: HtmlValue; total: number; rows: ListRow[]; nextHref: string | null; firstHref: string | null; backHref: string; ret: string;
-  highlight?: Highlighter | null; canExport: boolean; canRestore?: boolean; exportScope?: { kind: 'folder'; folderId: number } | { kind: 'search'; params: Record<string, string> };
+  highlight?: Highlighter | null; canExport: boolean; canRestore?: boolean;
+  /** Search results come from many folders: say which. */
+  showFolder?: boolean; exportScope?: { kind: 'folder'; folderId: number } | { kind: 'search'; params: Record<string, string> };
   sortLinks?: HtmlValue; countKey?: 'list.count' | 'search.results';
   /** Search words passed on to the message view for highlighting. */
   hlQuery?: string;
@@ -105,7 +107,7 @@ ${p.canExport ? html`<label class="selbox"><input type="checkbox" class="sel" na
 <a class="open" href="${href(r)}">
 <span class="from">${highlight(r.from || t('msg.unknown'), p.highlight ?? null)}</span>
 <span class="subject">${highlight(r.subject || t('list.noSubject'), p.highlight ?? null)}</span>
-<span class="meta">${r.hasAttachments ? html`<span class="att" title="${t('list.attachment')}" aria-label="${t('list.attachment')}">📎</span>` : ''}${formatDate(ctx.locale, r.date, t('msg.unknown'))} · <span class="size">${formatSize(t, r.size)}</span></span>
+<span class="meta">${p.showFolder && r.folderPath ? html`<span class="folder">${r.folderPath}</span> · ` : ''}${r.hasAttachments ? html`<span class="att" title="${t('list.attachment')}"><span class="sr">${t('list.attachment')}</span></span>` : ''}${formatDate(ctx.locale, r.date, t('msg.unknown'))} · <span class="size">${formatSize(t, r.size)}</span></span>
 </a></li>`)}
 </ol>`}
 <nav class="pager">${p.firstHref ? html`<a href="${p.firstHref}">${t('list.first')}</a>` : ''}${p.nextHref ? html`<a href="${p.nextHref}" rel="next" data-testid="next-page">${t('list.next')}</a>` : ''}</nav>`;
