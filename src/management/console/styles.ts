@@ -18,6 +18,7 @@ main{max-width:60rem;margin:1.5rem auto;padding:0 1rem}
 main.narrow{max-width:26rem}
 h1{font-size:1.4rem;margin:0 0 1rem}
 h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+.card>h2:first-child{margin-top:0}
 .card{background:#fff;border:1px solid #d5dbe1;border-radius:6px;padding:1rem 1.25rem;margin-bottom:1rem}
 label{display:block;margin:.6rem 0 .2rem;font-weight:500}
 label.check{display:flex;gap:.5rem;align-items:center;font-weight:400}
@@ -41,7 +42,7 @@ td.buttons button{min-height:auto;padding:.15rem .6rem}
 .flash{padding:.6rem .9rem;border-radius:4px;margin-bottom:1rem}
 .flash-ok{background:#e3f6ea;border:1px solid #76c893}
 .flash-error{background:#fdecea;border:1px solid #f1998e}
-.secret{font:1.15rem/1.6 ui-monospace,monospace;letter-spacing:.05em;word-break:break-all;background:#f4f6f8;padding:.4rem .6rem;border-radius:4px}
+.secret{font:1.15rem/1.6 ui-monospace,monospace;letter-spacing:.05em;overflow-wrap:anywhere;background:#f4f6f8;padding:.4rem .6rem;border-radius:4px}
 .uri{font:.85rem ui-monospace,monospace;word-break:break-all}
 .muted{color:#5d6b7a}
 `;
