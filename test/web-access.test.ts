@@ -102,6 +102,9 @@ describe('web access over HTTPS', () => {
   let flaky: InstanceClient | undefined;
   const mfaSecrets = new Map<string, string>();
   let smtpPort = 0;
+  /** The instance as it will answer once MFA exists: a password alone gets `mfaRequired`, the code completes it. */
+  let mfaClient: InstanceClient;
+  const mfaSecret = 'DZT2DKBOTIH7GN7JRP23WX3U2PAIOSRK';
 
   const client = (headers?: Record<string, string>) => new WebClient(server.port, ca, headers);
   async function login(c: WebClient, user = 'jane', password = 'pw-jane', base = '/acme'): Promise<Res> {
@@ -139,6 +142,16 @@ describe('web access over HTTPS', () => {
     inboxId = folders.find((f) => f.path === 'jane/Inbox')!.id;
     bobInboxId = folders.find((f) => f.path === 'bob/Inbox')!.id;
 
+    const { verifySync } = await import('otplib');
+    mfaClient = Object.create(acme, {
+      authenticate: {
+        value: async (p: { user: string; password: string; totp?: string; channel: 'web' }) => {
+          if (!p.totp) { const r = await acme.authenticate(p); return r.ok ? { ok: false, reason: 'mfaRequired', message: 'code required' } : r; }
+          if (!verifySync({ secret: mfaSecret, token: p.totp, epochTolerance: 30 }).valid) return { ok: false, reason: 'mfaRequired', message: 'wrong code' };
+          return acme.authenticate(p);
+        },
+      },
+    }) as InstanceClient;
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-web-'));
     brandingDir = path.join(dataDir, 'config', 'branding');
     const log = createLogger('silent');
@@ -150,6 +163,7 @@ describe('web access over HTTPS', () => {
         if (name === 'acme' || name === 'acme-corp') return { ok: true, instanceId: 'acme', client: acme };
         if (name === 'stopped') return { ok: false, reason: 'unavailable', message: 'instance stopped' };
         if (name === 'flaky' && flaky) return { ok: true, instanceId: 'acme', client: flaky };
+        if (name === 'mfa') return { ok: true, instanceId: 'acme', client: mfaClient };
         return { ok: false, reason: 'unknown', message: 'no such instance' };
       },
       branding, cookieSecret: 'a-test-secret-that-is-long-enough-1234567890', logger: log,
@@ -277,6 +291,21 @@ describe('web access over HTTPS', () => {
     expect(home.status).toBe(200);
     expect(home.text).toContain('My Archive');
     expect(audits.some((a) => a.action === 'Login' && a.details.user === 'jane')).toBe(true);
+  });
+
+  it('asks for the authenticator code when the instance requires MFA and signs in only with the right one', async () => {
+    const { generateSync } = await import('otplib');
+    const c = client();
+    const first = await login(c, 'jane', 'pw-jane', '/mfa');
+    expect(first.status).toBe(200);
+    expect(first.text).toContain('name="totp"');
+    expect(first.text).toContain('Enter the code from your authenticator app.');
+    const wrong = await c.post('/mfa/login/password', { _csrf: csrfOf(first.text), password: 'pw-jane', totp: '000000' === generateSync({ secret: mfaSecret }) ? '111111' : '000000' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain('name="totp"');
+    const ok = await c.post('/mfa/login/password', { _csrf: csrfOf(wrong.text), password: 'pw-jane', totp: generateSync({ secret: mfaSecret }) });
+    expect(ok.status).toBe(303);
+    expect((await c.get('/mfa/folders')).text).toContain('My Archive');
   });
 
   it('refuses a user without the web login privilege and audits failed logins with address and user agent', async () => {
@@ -508,6 +537,12 @@ describe('web access over HTTPS', () => {
     const hit = /href="(\/acme\/message\/\d+\/\d+\?hl=zebra&amp;[^"]+)"/.exec(r.text)![1]!.replace(/&amp;/g, '&');
     const view = await c.get(hit);
     expect(view.status).toBe(200);
+    // The same word, per folder, as IMAP SEARCH TEXT counts it in the instance.
+    for (const folderId of [inboxId, bobInboxId]) {
+      const imap = await acme.search({ session: j.session, folderId, criteria: { key: 'text', value: 'zebra' } });
+      const web = await c.get(`/acme/search?q=zebra&folderId=${folderId}`);
+      expect(Number(/data-count="(\d+)"/.exec(web.text)![1])).toBe(imap.length);
+    }
     const bad = await c.get('/acme/search?dateFrom=2024-13-45');
     expect(bad.status).toBe(400);
   });
