@@ -818,3 +818,25 @@ describe('web access building blocks', () => {
     expect(Date.now() - start).toBeLessThan(2000);
   });
 });
+
+describe('web access sanitiser over the whole fixture corpus', () => {
+  it('leaves no script, handler, frame, form, remote load or style URL in any fixture\'s HTML body', async () => {
+    const { renderMessage } = await import('../src/cas/web/message-render.js');
+    const { normalizeLineEndings } = await import('../src/common/mime/index.js');
+    const { readdirSync } = await import('node:fs');
+    const files: string[] = [];
+    const walk = (d: string) => { for (const e of readdirSync(d, { withFileTypes: true })) { if (e.isDirectory()) { if (!e.name.startsWith('_')) walk(path.join(d, e.name)); } else if (e.name.endsWith('.eml')) files.push(path.join(d, e.name)); } };
+    walk(FIXTURES);
+    expect(files.length).toBeGreaterThan(1500);
+    let withHtml = 0;
+    const forbidden = /<(script|iframe|object|embed|link|meta|base|form|input|button|textarea|select|style|svg|math|frame|frameset|applet|video|audio)\b|\son[a-z]+\s*=|javascript:|vbscript:|url\s*\(|expression\s*\(|src="(https?:)?\/\//i;
+    for (const f of files) {
+      const m = renderMessage(normalizeLineEndings(readFileSync(f)), { allowRemote: false, highlight: null, withHtml: true });
+      if (!m.html) continue;
+      withHtml++;
+      const bad = forbidden.exec(m.html.html);
+      expect(bad?.[0] ?? null, f).toBeNull();
+    }
+    expect(withHtml).toBeGreaterThan(100);
+  }, 120_000);
+});
