@@ -273,7 +273,10 @@ async function renderError(app: FastifyInstance, err: FastifyError | WebError | 
     status = 403; title = t('error.forbidden.title'); text = err.code === 'CSRF' ? t('error.csrf.text') : t('error.forbidden.text');
   } else if ((err instanceof WebError && err.code === 'BAD_REQUEST') || (err as FastifyError).validation || (err instanceof RpcError && err.code === 'INVALID_ARGUMENT')
     || ((err as FastifyError).statusCode !== undefined && (err as FastifyError).statusCode! >= 400 && (err as FastifyError).statusCode! < 500)) {
-    status = (err as FastifyError).statusCode === 413 ? 413 : 400; title = t('error.badRequest.title'); text = t('error.badRequest.text');
+    // Keep a specific 4xx the framework chose (405, 413, 415, 429…); everything else here is a 400.
+    const sc = (err as FastifyError).statusCode;
+    status = sc !== undefined && sc >= 400 && sc < 500 && sc !== 401 && sc !== 403 && sc !== 404 ? sc : 400;
+    title = t('error.badRequest.title'); text = t('error.badRequest.text');
   } else {
     // A bug: the log gets the detail, the user a reference to quote (never the message or a stack).
     request.log.error({ err }, 'request failed');
