@@ -137,7 +137,8 @@ describe('management console of coffer start', () => {
       await page.getByText('Setup link (otpauth URI)').click();
       expect(await page.locator('#mfa-uri').getAttribute('href')).toMatch(/^otpauth:\/\/totp\/.*secret=/);
       await page.screenshot({ path: path.join(ARTIFACTS, 'console-mfa-enrolment.png'), fullPage: true });
-      await page.getByLabel('Code').fill(await generate({ secret }));
+      expect(await page.getByRole('img', { name: 'QR code of the MFA secret' }).isVisible()).toBe(true);
+      await page.getByLabel('Code', { exact: true }).fill(await generate({ secret }));
       await page.getByRole('button', { name: 'OK' }).click();
 
       await page.getByRole('heading', { name: 'Instances' }).waitFor();

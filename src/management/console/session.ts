@@ -6,6 +6,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, Session } from 'fastify';
+import type {} from '@fastify/session'; // its declaration of request.session
 import { LRUCache } from 'lru-cache';
 import { ConsoleError } from './errors.js';
 

@@ -43,6 +43,7 @@ td.buttons button{min-height:auto;padding:.15rem .6rem}
 .flash-ok{background:#e3f6ea;border:1px solid #76c893}
 .flash-error{background:#fdecea;border:1px solid #f1998e}
 .secret{font:1.15rem/1.6 ui-monospace,monospace;letter-spacing:.05em;overflow-wrap:anywhere;background:#f4f6f8;padding:.4rem .6rem;border-radius:4px}
+.qr{display:block;width:13rem;height:13rem;margin:.5rem auto}
 .uri{font:.85rem ui-monospace,monospace;word-break:break-all}
 .muted{color:#5d6b7a}
 `;

@@ -2,6 +2,7 @@
 import type { MfaEnrolment } from '../../admins.js';
 import type { ConsoleFlash } from '../session.js';
 import { csrfField, html, page } from './layout.js';
+import { qrCodeSvg } from './qr-code.js';
 
 export function loginPage(options: { csrf: string; userName?: string; flash?: ConsoleFlash }): string {
   return page({ title: 'Log on', flash: options.flash, isNarrow: true }, html`<form method="post" action="/login" class="card">${csrfField(options.csrf)}
@@ -25,7 +26,8 @@ function groupSecret(secret: string): string {
 
 export function enrolPage(options: { csrf: string; userName: string; enrolment: MfaEnrolment; flash?: ConsoleFlash }): string {
   return page({ title: 'Set up Multi-Factor Authentication', flash: options.flash, isNarrow: true }, html`<form method="post" action="/login/code" class="card">${csrfField(options.csrf)}
-<p>MFA has been enabled for <strong>${options.userName}</strong>. Add this account to a TOTP authenticator app on your phone by entering the secret below (time based, 6 digits, 30 seconds).</p>
+<p>MFA has been enabled for <strong>${options.userName}</strong>. Scan the QR code with a TOTP authenticator app on your phone, or enter the secret shown below it (time based, 6 digits, 30 seconds).</p>
+${qrCodeSvg(options.enrolment.otpauthUri, 'QR code of the MFA secret')}
 <p class="secret" id="mfa-secret" aria-label="Secret">${groupSecret(options.enrolment.secret)}</p>
 <details><summary>Setup link (otpauth URI)</summary><p class="uri"><a id="mfa-uri" href="${options.enrolment.otpauthUri}">${options.enrolment.otpauthUri}</a></p></details>
 <p>Then enter the code the app shows to finish the set-up.</p>${codeField}
