@@ -263,6 +263,25 @@ class MessageWriter {
   }
 }
 
+/** True for items answered with a literal read from the stored message. */
+function isBodyItem(item: FetchItem): boolean {
+  return item.kind === 'BODY[]' || item.kind === 'RFC822' || item.kind === 'RFC822.HEADER' || item.kind === 'RFC822.TEXT';
+}
+
+/**
+ * Dovecot's order: for UID FETCH the UID first; then the cheap items (FLAGS, UID, INTERNALDATE,
+ * RFC822.SIZE, MODSEQ), then ENVELOPE and the body structures, then message data — each group in
+ * the order requested.
+ */
+function inResponseOrder(items: readonly FetchItem[], isUid: boolean): FetchItem[] {
+  const rank = (item: FetchItem) => {
+    if (item.kind === 'UID') return isUid ? 0 : 1;
+    if (isBodyItem(item)) return 3;
+    return item.kind === 'ENVELOPE' || item.kind === 'BODY' || item.kind === 'BODYSTRUCTURE' ? 2 : 1;
+  };
+  return [...items].sort((a, b) => rank(a) - rank(b));
+}
+
 function requireMeta(value: string | undefined, name: string, uid: number): string {
   if (typeof value !== 'string') throw new Error(`message ${uid} has no ${name}`);
   return value;
@@ -279,7 +298,7 @@ export const fetchCommand = defineCommand({
     if (request.changedSince !== undefined || request.items.some((item) => item.kind === 'MODSEQ')) session.enableCondstore();
     // Solicited FETCH FLAGS carry no MODSEQ unless asked, CONDSTORE enabled or not (as Dovecot);
     // flags never change in the archive, so there are no unsolicited FETCH responses to tag.
-    const items = request.items;
+    const items = inResponseOrder(request.items, isUid);
     let indexes = mailbox.resolve(set, isUid);
     if (request.changedSince !== undefined) {
       const since = Number(request.changedSince);
@@ -296,7 +315,7 @@ export const fetchCommand = defineCommand({
         fields,
       });
     const bodies = new BodyReader(login, folder.id);
-    const readsBodies = items.some((item) => item.kind === 'BODY[]' || item.kind === 'RFC822' || item.kind === 'RFC822.HEADER' || item.kind === 'RFC822.TEXT');
+    const readsBodies = items.some(isBodyItem);
     let next: Promise<MessageMeta[]> | null = loadBatch(0);
     try {
       for (let from = 0; from < indexes.length; from += FETCH_META_BATCH_SIZE) {
