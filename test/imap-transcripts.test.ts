@@ -469,4 +469,24 @@ describe('IMAP server transcripts over real sockets', () => {
     expect(await c.command('t1', 'LOGIN dave@acme pw-dave')).toEqual(['t1 NO [AUTHORIZATIONFAILED] This user may not access the archive over IMAP.']);
     c.close();
   });
+
+  it('logs in with synchronising literals and refuses a literal over the limit without losing the connection', async () => {
+    const c = await RawImapClient.connectTls(h.tlsPort);
+    await c.readLine();
+    c.write('u1 LOGIN {9}\r\n');
+    expect(await c.readLine()).toBe('+ Ready for literal data');
+    c.write('jane@acme {7}\r\n');
+    expect(await c.readLine()).toBe('+ Ready for literal data');
+    c.write('pw-jane\r\n');
+    expect((await c.readUntilTagged('u1'))[0]).toMatch(/^u1 OK \[CAPABILITY /);
+    await c.command('u2', 'EXAMINE INBOX');
+    c.write(`u3 SEARCH TEXT {${64 * 1024 + 1}}\r\n`);
+    expect(await c.readLine()).toMatch(/^u3 BAD .*Literal larger than 65536 bytes/);
+    expect(await c.command('u4', 'NOOP')).toEqual(['u4 OK NOOP completed.']);
+    c.write(`u5 SEARCH TEXT {${64 * 1024}}\r\n`);
+    expect(await c.readLine()).toBe('+ Ready for literal data');
+    c.write(`${'x'.repeat(64 * 1024)}\r\n`);
+    expect(await c.readUntilTagged('u5')).toEqual(['* SEARCH', 'u5 OK Search completed.']);
+    c.close();
+  });
 });
