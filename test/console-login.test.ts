@@ -9,13 +9,14 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, Session } from 'fastify';
 import { generate } from 'otplib';
 import { generateSelfSigned } from '../src/common/certs.js';
 import { createLogger } from '../src/common/logger.js';
 import { createFunctionRegistry } from '../src/management/api/metadata.js';
 import { openManagementServer, type ManagementServerParts } from '../src/management/management-server.js';
 import { buildConsoleApp, CONSOLE_COOKIE_NAME, type ConsoleOptions } from '../src/management/console/build-console-app.js';
+import { ConsoleSessionStore } from '../src/management/console/session.js';
 
 const ADMIN_PASSWORD = 'console-admin-password-1';
 const BACKOFF_BASE_MS = 400;
@@ -333,6 +334,19 @@ describe('management console on HTTPS', () => {
     const page = await client.get('/instances');
     expect(page.status).toBe(200);
     expect(page.body).toContain('GetInstances is not available on this Management Server yet.');
+  });
+
+  it('keeps logged-on sessions when a flood of logon page visits fills the anonymous ones', () => {
+    const store = new ConsoleSessionStore(60_000, 3);
+    const session = (isLoggedOn: boolean) => (isLoggedOn ? { consoleLogin: { userName: 'admin', loginAtMs: 0, lastSeenMs: 0 } } : { consoleCsrf: 'x' }) as unknown as Session;
+    const found = (id: string) => { let result: unknown; store.get(id, (_error, value) => { result = value; }); return result; };
+    store.set('admin', session(true), () => {});
+    for (let i = 0; i < 10; i++) store.set(`anonymous-${i}`, session(false), () => {});
+    expect(found('admin')).not.toBeNull();
+    expect(found('anonymous-0')).toBeNull();
+    expect(found('anonymous-9')).not.toBeNull();
+    store.destroy('admin', () => {});
+    expect(found('admin')).toBeNull();
   });
 
   it('ends a session that was idle longer than the idle timeout', async () => {

@@ -42,19 +42,38 @@ declare module 'fastify' {
   }
 }
 
-/** Bounds memory: the least recently used session goes first. Admin consoles have few users. */
-const MAX_SESSIONS = 10_000;
+/**
+ * Bounds memory: the least recently used session goes first. Sessions of finished logons are kept
+ * apart from anonymous ones (a logon page visit stores its CSRF token), so a flood of logon page
+ * requests can evict only other anonymous sessions, never an administrator's.
+ */
+const DEFAULT_MAX_SESSIONS_EACH = 10_000;
 
 export class ConsoleSessionStore {
-  readonly #cache: LRUCache<string, Session>;
+  readonly #loggedOn: LRUCache<string, Session>;
+  readonly #anonymous: LRUCache<string, Session>;
 
-  constructor(ttlMs: number) {
-    this.#cache = new LRUCache<string, Session>({ max: MAX_SESSIONS, ttl: ttlMs });
+  constructor(ttlMs: number, maxSessionsEach = DEFAULT_MAX_SESSIONS_EACH) {
+    this.#loggedOn = new LRUCache<string, Session>({ max: maxSessionsEach, ttl: ttlMs });
+    this.#anonymous = new LRUCache<string, Session>({ max: maxSessionsEach, ttl: ttlMs });
   }
 
-  get(id: string, callback: (error: unknown, session?: Session | null) => void): void { callback(null, this.#cache.get(id) ?? null); }
-  set(id: string, session: Session, callback: (error?: unknown) => void): void { this.#cache.set(id, session); callback(); }
-  destroy(id: string, callback: (error?: unknown) => void): void { this.#cache.delete(id); callback(); }
+  get(id: string, callback: (error: unknown, session?: Session | null) => void): void {
+    callback(null, this.#loggedOn.get(id) ?? this.#anonymous.get(id) ?? null);
+  }
+
+  set(id: string, session: Session, callback: (error?: unknown) => void): void {
+    const [home, other] = session.consoleLogin ? [this.#loggedOn, this.#anonymous] : [this.#anonymous, this.#loggedOn];
+    other.delete(id);
+    home.set(id, session);
+    callback();
+  }
+
+  destroy(id: string, callback: (error?: unknown) => void): void {
+    this.#loggedOn.delete(id);
+    this.#anonymous.delete(id);
+    callback();
+  }
 }
 
 export function csrfToken(request: FastifyRequest): string {
