@@ -4,6 +4,7 @@
  */
 import { createLogger } from '../common/logger.js';
 import { InstanceProcess } from './process.js';
+import { takeInstanceLock } from './lock.js';
 
 type HostMessage = { type: 'stop' } | { type: 'freeze' } | { type: 'thaw' } | { type: 'safeMode'; on: boolean };
 
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
     log.fatal('instance process must be started by the Instance Host');
     process.exit(2);
   }
+  // One process per base directory: an orphan of a killed Instance Host must be gone before a new one opens the archive.
+  const release = await takeInstanceLock(baseDir, log);
   const inst = new InstanceProcess({ instanceId, baseDir, token, safeMode: process.env.COFFER_SAFE_MODE === '1', log });
   const port = await inst.listen();
   let stopping = false;
@@ -24,6 +27,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     try { await inst.close(); } catch (err) { log.error({ err }, 'error while closing instance'); }
+    release();
     process.exit(code);
   };
   process.on('message', (m: HostMessage) => {
