@@ -23,8 +23,41 @@ registerCasService(async (ctx) => {
     host: ctx.config.host, plainPort: port(ctx.config, 'imap'), tlsPort: port(ctx.config, 'imaps'),
   });
   await imap.listen();
+  const clientOf = async (instanceId: string) => {
+    const r = await ctx.resolveInstance(instanceId);
+    if (!r.ok) throw new Error(r.message);
+    return r.client;
+  };
+  const result = async (fn: () => Promise<unknown>) => {
+    try { await fn(); return { ok: true as const }; } catch (e) { return { ok: false as const, message: (e as Error).message }; }
+  };
   const web = await listenWebAccess(
-    { resolveInstance: ctx.resolveInstance, branding, cookieSecret: casCookieSecret(ctx.config), logger: ctx.log },
+    {
+      resolveInstance: ctx.resolveInstance, branding, cookieSecret: casCookieSecret(ctx.config), logger: ctx.log,
+      // Audit entries go to the instance's own audit log.
+      audit: async (instanceId, session, action, details) => {
+        try { await (await clientOf(instanceId)).audit({ session, action, details }); }
+        catch (err) { ctx.log.warn({ instance: instanceId, action, err: (err as Error).message }, 'audit entry could not be written to the instance'); }
+      },
+      account: {
+        changePassword: (c, p) => result(() => c.client.changePassword({ session: c.session, ...p })),
+        mfaStatus: async (c) => (await c.client.mfaStatus({ session: c.session })).status,
+        mfaEnable: (c, p) => result(() => c.client.mfaEnable({ session: c.session, secret: p.secret })),
+        mfaDisable: (c) => result(() => c.client.mfaDisable({ session: c.session })),
+      },
+      restore: {
+        smtpSettings: async (instanceId, session) => {
+          const s = await (await clientOf(instanceId)).smtpForRestore({ session });
+          if (!s) return null;
+          const protocol = s.protocol ?? 'SMTP-TLS';
+          return {
+            host: s.hostname, port: s.port ?? (protocol === 'SMTPS' ? 465 : protocol === 'SMTP' ? 25 : 587), secure: protocol === 'SMTPS', requireTls: protocol === 'SMTP-TLS',
+            user: s.authenticationRequired ? s.username ?? undefined : undefined, password: s.password ?? undefined,
+            from: s.fromEmailAddress ?? `archive@${s.hostname}`, allowInvalidCertificate: s.ignoreSslPolicyErrors === true,
+          };
+        },
+      },
+    },
     { port: port(ctx.config, 'https'), host: ctx.config.host, tls: tls() },
   );
   return { close: async () => { await web.close(); await imap.close(); } };

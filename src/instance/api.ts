@@ -119,6 +119,7 @@ export interface ChangeEvent {
 
 /** Read-side methods the CAS may call; all take the session issued by `authenticate`. */
 export interface ArchiveReader {
+  /** With MFA on, a right password answers `mfaRequired` until `totp` carries a valid code. */
   authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string; totp?: string }): Promise<AuthResult>;
   logout(p: { session: SessionToken }): Promise<void>;
   listFolders(p: { session: SessionToken }): Promise<FolderInfo[]>;
@@ -169,5 +170,11 @@ export const RPC = {
   status: 'status',
   freeze: 'freeze',
   connectionLog: 'connectionLog',
+  audit: 'audit',
+  changePassword: 'changePassword',
+  mfaStatus: 'mfaStatus',
+  mfaEnable: 'mfaEnable',
+  mfaDisable: 'mfaDisable',
+  smtpForRestore: 'smtpForRestore',
   thaw: 'thaw',
 } as const;

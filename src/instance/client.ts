@@ -56,6 +56,13 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
   search(p: { session: SessionToken; folderId: number; criteria: SearchCriterion }): Promise<number[]> { return this.peer.call(RPC.search, p); }
   searchArchive(p: { session: SessionToken; query: ArchiveQuery }): Promise<{ hits: ArchiveHit[]; total: number; next: { date: number; key: string } | null }> { return this.peer.call(RPC.searchArchive, p); }
   subscribe(): Promise<void> { return this.peer.call(RPC.subscribe); }
+  audit(p: { session: SessionToken | null; action: string; details?: Record<string, unknown> }): Promise<void> { return this.peer.call(RPC.audit, p); }
+  changePassword(p: { session: SessionToken; oldPassword: string; newPassword: string }): Promise<void> { return this.peer.call(RPC.changePassword, p); }
+  mfaStatus(p: { session: SessionToken }): Promise<{ status: 'on' | 'off'; required: boolean }> { return this.peer.call(RPC.mfaStatus, p); }
+  mfaEnable(p: { session: SessionToken; secret: string }): Promise<void> { return this.peer.call(RPC.mfaEnable, p); }
+  mfaDisable(p: { session: SessionToken }): Promise<void> { return this.peer.call(RPC.mfaDisable, p); }
+  /** The instance's SMTP settings with their password, for a restore (needs the export privilege). */
+  smtpForRestore(p: { session: SessionToken }): Promise<import('./smtp.js').SmtpSettings | null> { return this.peer.call(RPC.smtpForRestore, p); }
   /** IMAP connection log lines (credentials already removed by the caller); kept only when the instance enables the log. */
   connectionLog(lines: string[]): Promise<void> { return this.peer.call(RPC.connectionLog, { lines }); }
 

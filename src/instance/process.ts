@@ -15,6 +15,7 @@ import { instanceFunctions } from './management.js';
 import { InstanceError } from './errors.js';
 import { RPC, type IngestItem } from './api.js';
 import { ConnectionLog } from './connection-log.js';
+import { Smtp } from './smtp.js';
 
 export interface InstanceOptions { instanceId: string; baseDir: string; token: string; safeMode: boolean; log: Logger }
 
@@ -28,6 +29,8 @@ export class InstanceProcess {
   private frozen: { promise: Promise<void>; release: () => void } | null = null;
   private functions;
   private connectionLog: ConnectionLog;
+  private audit: (user: string | null, action: string, details: unknown) => void;
+  private smtp: Smtp;
   safeMode: boolean;
 
   constructor(private opts: InstanceOptions) {
@@ -36,10 +39,16 @@ export class InstanceProcess {
     this.archive = new Archive(db, opts.baseDir, opts.log);
     this.users = new Users(db, () => this.safeMode);
     const auditInsert = db.prepare('INSERT INTO audit (time, user_name, action, details) VALUES (?, ?, ?, ?)');
-    this.reader = new Reader(this.archive, this.users, (user, action, details) => auditInsert.run(Date.now(), user, action, JSON.stringify(details)));
+    this.audit = (user, action, details) => { auditInsert.run(Date.now(), user, action, JSON.stringify(details)); };
+    this.reader = new Reader(this.archive, this.users, this.audit);
+    this.smtp = new Smtp(this.archive.settings);
     this.functions = instanceFunctions(this.archive, this.users, () => this.safeMode);
     this.connectionLog = new ConnectionLog(opts.baseDir, () => this.archive.settings.read<boolean>('imapServerConnectionLogEnabled', false));
+    this.functions.GetSmtpSettings = () => this.smtp.get();
+    this.functions.SetSmtpSettings = (a) => { this.smtp.set(a.settings); return null; };
+    this.functions.TestSmtpSettings = () => this.smtp.test(opts.instanceId);
     this.functions.SetInstanceLocalConfiguration = (a) => {
+      if (a.requireMfa !== undefined) this.archive.settings.write('requireMfa', a.requireMfa === true);
       if (a.imapServerConnectionLogEnabled !== undefined) this.archive.settings.write('imapServerConnectionLogEnabled', a.imapServerConnectionLogEnabled === true);
       return null;
     };
@@ -86,6 +95,23 @@ export class InstanceProcess {
     peer.handle(RPC.subscribe, () => { this.subscribers.add(peer); return null; });
     // IMAP connection log lines from a CAS; written only when imapServerConnectionLogEnabled is set.
     peer.handle(RPC.connectionLog, (p: { lines: string[] }) => { this.connectionLog.append(Array.isArray(p?.lines) ? p.lines.map(String) : []); return null; });
+    // The user's own account (Web Access): audit entries, password, MFA, restore settings.
+    peer.handle(RPC.audit, (p: { session: string | null; action: string; details?: Record<string, unknown> }) => {
+      const user = p?.session ? this.users.session(p.session).userName : (typeof p?.details?.user === 'string' ? p.details.user : null);
+      if (typeof p?.action !== 'string' || !/^[A-Za-z]{1,64}$/.test(p.action)) throw new InstanceError('INVALID_ARGUMENT', 'action: expected a word');
+      this.audit(user, p.action, p.details ?? {});
+      return null;
+    });
+    peer.handle(RPC.changePassword, (p: { session: string; oldPassword: string; newPassword: string }) =>
+      this.users.changePassword(String(p.session), String(p.oldPassword ?? ''), String(p.newPassword ?? ''), this.archive.settings.read('passwordPolicy', { minLength: 8 })));
+    peer.handle(RPC.mfaStatus, (p: { session: string }) => ({ status: this.users.mfaStatus(String(p.session)), required: this.archive.settings.read<boolean>('requireMfa', false) }));
+    peer.handle(RPC.mfaEnable, (p: { session: string; secret: string }) => { this.users.mfaEnable(String(p.session), String(p.secret ?? '')); return null; });
+    peer.handle(RPC.mfaDisable, (p: { session: string }) => { this.users.mfaDisable(String(p.session), this.archive.settings.read<boolean>('requireMfa', false)); return null; });
+    peer.handle(RPC.smtpForRestore, (p: { session: string }) => {
+      const s = this.users.session(String(p.session));
+      if (!s.isAdmin && !s.privileges.includes('export')) throw new InstanceError('NO_PERMISSION', 'restoring needs the export privilege');
+      return this.smtp.full();
+    });
     peer.handle(RPC.status, () => ({ instanceId: this.opts.instanceId, frozen: !!this.frozen, safeMode: this.safeMode, pid: process.pid }));
     // Message bytes arrive as binary buffers beside the JSON (one per item, in order).
     peer.handle(RPC.ingest, async (p: { user: string; items: { name: string; folder: string; flags?: string[]; internalDate?: number }[] }, ctx) => {

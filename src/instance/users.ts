@@ -7,13 +7,17 @@ import type { Db } from './instance-db.js';
 import { hashPassword, verifyPassword } from '../common/password.js';
 import { GLOBAL_PRIVILEGES, LOGIN_CHANNELS, type AuthResult, type FolderPrivilege, type GlobalPrivilege, type LoginChannel } from './api.js';
 import { InstanceError } from './errors.js';
+import { matchTotpCode } from '../common/totp.js';
 
 export interface UserRow {
   name: string; full_name: string; distinguished_name: string; authentication: string; password_hash: string | null;
   privileges: string; login_privileges: string; email_addresses: string; pop3_user_names: string; mfa_secret: string | null; mfa_state: string;
 }
 
-export interface UserSession { token: string; userName: string; isAdmin: boolean; privileges: GlobalPrivilege[]; channel: LoginChannel; createdAt: number }
+export interface UserSession { token: string; userName: string; isAdmin: boolean; privileges: GlobalPrivilege[]; channel: LoginChannel; createdAt: number; lastUsed: number }
+
+/** An instance session unused this long ends; the CAS's own web sessions time out sooner. */
+const SESSION_IDLE_MS = 24 * 3600_000;
 
 /** A user name is what appears as a top-level archive folder, so it must be a valid folder segment. */
 export function validateUserName(name: string): string {
@@ -52,6 +56,8 @@ const FAILURE_WINDOW_MS = 15 * 60_000;
 export class Users {
   private sessions = new Map<string, UserSession>();
   private failures = new Map<string, { count: number; last: number }>();
+  /** Last accepted TOTP time step per user: a code works once (RFC 6238 §5.2). */
+  private lastTotpStep = new Map<string, number>();
 
   constructor(private db: Db, private isSafeMode: () => boolean) {}
 
@@ -127,7 +133,7 @@ export class Users {
     if (this.failures.size > 10_000) for (const [k, f] of this.failures) if (now - f.last > FAILURE_WINDOW_MS) this.failures.delete(k);
   }
 
-  async authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string }): Promise<AuthResult & { userName?: string }> {
+  async authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; totp?: string }): Promise<AuthResult & { userName?: string }> {
     const keys = [`u:${p.user.toLowerCase()}`, ...(p.remote ? [`a:${p.remote}`] : [])];
     const delay = this.failureDelayMs(keys);
     if (delay) await new Promise((r) => setTimeout(r, delay));
@@ -145,16 +151,68 @@ export class Users {
     if (!(isAdmin || privileges.includes('login')) || !channels.includes(p.channel)) {
       return { ok: false, reason: 'privilege', message: `user ${u.name} may not log in via ${p.channel}` };
     }
+    if (u.mfa_state === 'active' && u.mfa_secret) {
+      // The password was right; the second factor decides. IMAP clients cannot ask for a code,
+      // so users with MFA read over IMAP only when the channel allows it without (not by default).
+      if (!p.totp) return { ok: false, reason: 'mfaRequired', message: 'enter the code from your authenticator app' };
+      const step = await matchTotpCode(u.mfa_secret, p.totp, this.lastTotpStep.get(u.name.toLowerCase()));
+      if (step === null) { this.noteFailure(keys); return { ok: false, reason: 'credentials', message: 'invalid code' }; }
+      this.lastTotpStep.set(u.name.toLowerCase(), step);
+    }
     for (const k of keys) this.failures.delete(k);
+    this.sweepSessions();
     const token = randomBytes(24).toString('base64url');
-    this.sessions.set(token, { token, userName: u.name, isAdmin, privileges, channel: p.channel, createdAt: Date.now() });
+    this.sessions.set(token, { token, userName: u.name, isAdmin, privileges, channel: p.channel, createdAt: Date.now(), lastUsed: Date.now() });
     return { ok: true, session: token, userName: u.name, fullName: u.full_name, isAdmin, privileges, emailAddress: (JSON.parse(u.email_addresses) as string[])[0] ?? null };
   }
 
   session(token: string): UserSession {
     const s = this.sessions.get(token);
-    if (!s) throw new InstanceError('SESSION_INVALID', 'session is not valid (logged out or instance restarted)');
+    if (!s || Date.now() - s.lastUsed > SESSION_IDLE_MS) {
+      if (s) this.sessions.delete(token);
+      throw new InstanceError('SESSION_INVALID', 'session is not valid (logged out, expired or instance restarted)');
+    }
+    s.lastUsed = Date.now();
     return s;
+  }
+
+  /** Sessions unused for a day are gone (CAS sessions end sooner; this only bounds what is kept). */
+  private sweepSessions(): void {
+    if (this.sessions.size < 1000) return;
+    const now = Date.now();
+    for (const [k, s] of this.sessions) if (now - s.lastUsed > SESSION_IDLE_MS) this.sessions.delete(k);
+  }
+
+  /** Ends every session of a user (password changed, user deleted). */
+  endSessionsOf(userName: string, except?: string): void {
+    for (const [k, s] of this.sessions) if (s.userName.toLowerCase() === userName.toLowerCase() && k !== except) this.sessions.delete(k);
+  }
+
+  async changePassword(token: string, oldPassword: string, newPassword: string, policy: { minLength: number }): Promise<void> {
+    const s = this.session(token);
+    const u = this.require(s.userName);
+    if (!s.privileges.includes('changePassword') && !s.isAdmin) throw new InstanceError('NO_PERMISSION', 'you may not change your password (privilege changePassword)');
+    if (u.authentication !== 'integrated') throw new InstanceError('INVALID_STATE', 'your password is managed by the directory service');
+    if (!(await verifyPassword(oldPassword, u.password_hash))) throw new InstanceError('NO_PERMISSION', 'the current password is not right');
+    if (newPassword.length < policy.minLength) throw new InstanceError('INVALID_ARGUMENT', `the new password needs at least ${policy.minLength} characters`);
+    if (newPassword === oldPassword) throw new InstanceError('INVALID_ARGUMENT', 'the new password must differ from the current one');
+    await this.setPassword(u.name, newPassword);
+    this.endSessionsOf(u.name, token);
+  }
+
+  mfaStatus(token: string): 'on' | 'off' { return this.require(this.session(token).userName).mfa_state === 'active' ? 'on' : 'off'; }
+
+  /** Stores a TOTP secret the user has confirmed with a code (the CAS checked it). */
+  mfaEnable(token: string, secret: string): void {
+    if (!/^[A-Z2-7]{16,64}=*$/i.test(secret)) throw new InstanceError('INVALID_ARGUMENT', 'secret: expected a base32 TOTP secret');
+    const s = this.session(token);
+    this.db.prepare(`UPDATE users SET mfa_secret = ?, mfa_state = 'active' WHERE name = ?`).run(secret.toUpperCase(), s.userName);
+  }
+
+  mfaDisable(token: string, isRequired: boolean): void {
+    const s = this.session(token);
+    if (isRequired) throw new InstanceError('NO_PERMISSION', 'this archive requires MFA for every user');
+    this.db.prepare(`UPDATE users SET mfa_secret = NULL, mfa_state = 'disabled' WHERE name = ?`).run(s.userName);
   }
 
   endSession(token: string): void { this.sessions.delete(token); }

@@ -17,7 +17,7 @@ import type { ManagementDb } from './db/management-db.js';
 import { writeFileAtomic } from './db/atomic-file.js';
 import type { ManagementDatabase, MfaStatus, SystemAdministratorRecord } from './db/schema.js';
 import { describePasswordProblem, generatePassword, hashPassword, spendVerificationTime, verifyPassword } from './security/password-hash.js';
-import { createTotpSecret, matchTotpCode, totpUri } from './security/totp.js';
+import { createTotpSecret, matchTotpCode, totpUri } from '../common/totp.js';
 
 export const INITIAL_ADMIN_USER_NAME = 'admin';
 export const INITIAL_ADMIN_PASSWORD_ENV = 'COFFER_ADMIN_PASSWORD';

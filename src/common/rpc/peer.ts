@@ -27,7 +27,8 @@ export class StreamResult {
 export interface HandlerContext { signal: AbortSignal; peer: RpcPeer; data: Buffer[] }
 export type Handler = (params: any, ctx: HandlerContext) => Promise<unknown> | unknown;
 
-interface Pending { resolve(v: unknown): void; reject(e: Error): void; stream?: Readable & { onMeta?: (m: unknown) => void } }
+/** `handedOut`: the stream was given to the caller (its Response arrived); before that nobody listens to it. */
+interface Pending { resolve(v: unknown): void; reject(e: Error): void; stream?: Readable & { onMeta?: (m: unknown) => void }; handedOut?: boolean }
 
 export class RpcPeer extends EventEmitter {
   private decoder = new FrameDecoder();
@@ -132,6 +133,7 @@ export class RpcPeer extends EventEmitter {
         const p = this.pending.get(m.id);
         if (!p) break;
         if (!p.stream) this.pending.delete(m.id);
+        else p.handedOut = true;
         p.resolve(m.result);
         break;
       }
@@ -143,7 +145,8 @@ export class RpcPeer extends EventEmitter {
         if (!p) break;
         this.pending.delete(m.id);
         const err = new RpcError(m.error.code, m.error.message, m.error.details);
-        if (p.stream) p.stream.destroy(err);
+        // A refused stream call rejects its promise; destroying a stream nobody has would raise an unhandled 'error'.
+        if (p.stream && p.handedOut) p.stream.destroy(err);
         p.reject(err);
         break;
       }
@@ -230,7 +233,7 @@ export class RpcPeer extends EventEmitter {
   private shutdown(err: Error): void {
     if (this.closed) return;
     this.closed = true;
-    for (const [, p] of this.pending) { p.stream?.destroy(err); p.reject(err); }
+    for (const [, p] of this.pending) { if (p.handedOut) p.stream?.destroy(err); p.reject(err); }
     this.pending.clear();
     for (const [, ac] of this.running) ac.abort();
     for (const [, c] of this.credits) c.wake?.();

@@ -6,13 +6,10 @@
  * a call that would have to *do* something the engine cannot do yet fails with NOT_AVAILABLE_YET
  * and says so, rather than pretending to succeed.
  */
-import nodemailer from 'nodemailer';
 import type { ManagementDb } from '../db/management-db.js';
 import { ManagementError } from '../errors.js';
 import type { FunctionHandler } from '../functions/handler.js';
 
-/** Bounds on one test delivery (TestSmtpSettings), as for the system SMTP test. */
-const SMTP_TIMEOUT_MS = 15_000;
 
 interface Stored<T> { nextId: number; items: T[] }
 interface ProfileRecord { id: number; properties: Record<string, unknown>; serverSideExecution: { automatic: boolean; automaticPauseBetweenExecutions: number | null; automaticMaintenanceWindows: string | null } }
@@ -142,36 +139,7 @@ export function deferredInstanceFunctions(db: ManagementDb): Record<string, Func
       throw notYet('Web Access has no $archiveadmin login yet, so there is no one-time URL to give.');
     },
 
-    GetSmtpSettings: async (args) => {
-      const settings = read<Record<string, unknown> | null>(id(args), 'smtp', null);
-      return settings ? { ...settings, password: null } : null;
-    },
-    SetSmtpSettings: async (args) =>
-      write<Record<string, unknown>>(id(args), 'smtp', (current) => {
-        const next = { ...(args.settings as Record<string, unknown>) };
-        if (typeof next.password !== 'string') next.password = current?.password ?? '';
-        return { value: next, result: null };
-      }),
-    TestSmtpSettings: async (args) => {
-      const s = read<Record<string, any> | null>(id(args), 'smtp', null);
-      if (!s) throw new ManagementError('SMTP_NOT_CONFIGURED', 'No SMTP settings are set for this instance; use SetSmtpSettings first.');
-      const recipients = (s.recipientEmailAddresses as string[] | undefined) ?? [];
-      if (!s.fromEmailAddress || recipients.length === 0) throw new ManagementError('SMTP_NOT_CONFIGURED', 'The SMTP settings need fromEmailAddress and recipientEmailAddresses.');
-      const protocol = (s.protocol as string | undefined) ?? 'SMTP-TLS';
-      const transport = nodemailer.createTransport({
-        host: s.hostname, port: s.port ?? (protocol === 'SMTPS' ? 465 : protocol === 'SMTP' ? 25 : 587), secure: protocol === 'SMTPS', requireTLS: protocol === 'SMTP-TLS', ignoreTLS: protocol === 'SMTP',
-        tls: { rejectUnauthorized: s.ignoreSslPolicyErrors !== true }, auth: s.authenticationRequired ? { user: s.username, pass: s.password } : undefined,
-        connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS,
-      });
-      try {
-        const info = await transport.sendMail({ from: s.fromEmailAddress, to: recipients, subject: 'Coffer: test of the instance SMTP settings', text: `Sent by Coffer to test the SMTP settings of instance ${id(args)}.\n` });
-        return { recipients, response: info.response };
-      } catch (error) {
-        throw new ManagementError('SMTP_FAILED', `Sending the test message through ${s.hostname} failed: ${(error as Error).message}`);
-      } finally {
-        transport.close();
-      }
-    },
+    // Get/Set/TestSmtpSettings live in the instance (it sends restores with them) and are forwarded.
 
     // Store maintenance with no counterpart in Coffer's store format yet.
     MoveFolder: async () => { throw notYet('Moving archive folders is not built yet.'); },

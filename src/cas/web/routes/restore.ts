@@ -27,7 +27,7 @@ export interface SmtpSettings {
   allowInvalidCertificate?: boolean;
 }
 
-export interface RestoreService { smtpSettings(instanceId: string): Promise<SmtpSettings | null> }
+export interface RestoreService { smtpSettings(instanceId: string, session: string): Promise<SmtpSettings | null> }
 
 /** One restore request sends at most this many messages (a mailbox is not an export target). */
 export const MAX_RESTORE_MESSAGES = 500;
@@ -60,7 +60,7 @@ export async function restoreRoutes(app: FastifyInstance): Promise<void> {
     const sel = (Array.isArray(request.body.m) ? request.body.m : request.body.m ? [request.body.m] : []).map((s) => s.split(':').map(Number) as [number, number]);
     if (!sel.length) return page(t('export.none'), 400);
     if (!login.emailAddress) return page(t('restore.noAddress'), 409);
-    const settings = service ? await service.smtpSettings(login.instanceId) : null;
+    const settings = service ? await service.smtpSettings(login.instanceId, login.token) : null;
     if (!settings) return page(t('restore.notConfigured'), 409);
     const client = request.instance!.client;
     const transport = nodemailer.createTransport({

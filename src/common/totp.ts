@@ -1,5 +1,5 @@
 /**
- * TOTP (RFC 6238) for system administrators' MFA, through otplib: 6 digits, 30 s steps, SHA-1,
+ * TOTP (RFC 6238) for MFA (system administrators and archive users), through otplib: 6 digits, 30 s steps, SHA-1,
  * as every authenticator app expects. One step of clock drift either way is accepted.
  */
 import { generateSecret, generateURI, verify } from 'otplib';
