@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Tests start real servers and child processes; two cores, so keep parallelism modest.
     pool: 'forks',
+    // Instance processes started by tests log at this level (a corpus import warns per broken message).
+    env: { COFFER_LOG_LEVEL: process.env.COFFER_LOG_LEVEL ?? 'error' },
     maxWorkers: 2,
   },
 });
