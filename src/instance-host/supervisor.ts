@@ -106,6 +106,11 @@ export class InstanceSupervisor extends EventEmitter {
     });
     e.child = child;
     e.pid = child.pid ?? null;
+    // Instance processes never keep the host alive by themselves: when the host ends, they see the
+    // IPC channel close and stop cleanly (instance/main.ts).
+    child.unref();
+    child.channel?.unref();
+    (child.stderr as unknown as { _handle?: { unref?: () => void } })?._handle?.unref?.();
     child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); e.stderrTail = (e.stderrTail + d.toString()).slice(-2000); });
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { child.kill('SIGKILL'); }, START_TIMEOUT_MS);
