@@ -98,6 +98,13 @@ export class Archive {
     this.recountFolders();
   }
 
+  /** After MergeStore: the source leaves the instance; if it was current, the target takes over. */
+  detachStoreForMerge(sourceId: number, targetId: number): void {
+    const row = this.storeRows().find((r) => r.id === sourceId);
+    if (row?.requested_state === 'current') this.setStoreState(targetId, 'current');
+    this.detachStore(sourceId);
+  }
+
   storeError(id: number): string | null { return this.storeErrors.get(id) ?? null; }
 
   store(id: number): ArchiveStore {

@@ -10,6 +10,7 @@ import { InstanceError } from './errors.js';
 import { compactStore, rebuildIndex, recoverStore, verifyArchiveStore, type Progress } from './store/maintenance.js';
 import { STORE_STATES, type StoreState } from './store/store.js';
 import { normalizeFolderPath } from './instance-db.js';
+import { maintainDatabases, mergeStore, moveFolder, recreateRecoveryRecords, repairStoreDatabase } from './store/store-admin.js';
 
 export interface CallContext { progress: Progress; signal: AbortSignal }
 type Fn = (args: Record<string, any>, ctx: CallContext) => unknown;
@@ -131,6 +132,13 @@ export function instanceFunctions(archive: Archive, users: Users, safeMode: () =
     },
     SelectAllStoreIndexesForRebuild: () => { archive.settings.write('indexesSelectedForRebuild', archive.storeRows().map((r) => r.id)); return null; },
     RefreshAllStoreStatistics: () => { archive.recountFolders(); return null; },
+    MergeStore: (a, ctx) => mergeStore(archive, needStore(a.id), needStore(a.sourceId), ctx.progress, ctx.signal),
+    RecreateRecoveryRecords: (a, ctx) => recreateRecoveryRecords(archive, archive.store(needStore(a.id)), ctx.progress, ctx.signal),
+    RepairStoreDatabase: (a) => repairStoreDatabase(archive.store(needStore(a.id))),
+    // Coffer has one store format; there is nothing older to upgrade (said plainly, not failed).
+    UpgradeStore: (a) => { needStore(a.id); return { upgraded: false, message: 'the archive store is already in the current format' }; },
+    MaintainFileSystemDatabases: (_a, ctx) => maintainDatabases(archive, ctx.progress, ctx.signal),
+    MoveFolder: (a) => moveFolder(archive, String(a.fromFolder ?? ''), String(a.toFolder ?? '')),
     RetryOpenStores: () => { for (const r of archive.storeRows()) archive.reopenStore(r.id); return stores(false); },
 
     // Statistics

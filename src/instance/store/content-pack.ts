@@ -29,7 +29,9 @@ export interface BlockLocation { pack: number; offset: number; length: number }
 export interface BlobLocation extends BlockLocation { start: number; rawSize: number }
 
 export interface RecoveryRecord {
-  kind: 'message' | 'delete';
+  /** `rename`: folder `folder` (and its sub-folders) became `to`; it applies to the records before it. */
+  kind: 'message' | 'delete' | 'rename';
+  to?: string;
   sha256: string;
   folder: string;
   uid: number;

@@ -4,9 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { prepareMessage } from '../prepare.js';
+import { prepareMessage, prepareMessageFull, type PreparedMessage } from '../prepare.js';
 import { ContentArea, type BlobLocation, type RecoveryRecord } from './content-pack.js';
-import { ArchiveStore } from './store.js';
+import { ArchiveStore, MESSAGE_COLUMNS, rowToMessage } from './store.js';
 import type { Archive } from '../archive.js';
 import { InstanceError } from '../errors.js';
 
@@ -44,8 +44,7 @@ function verifyContent(store: ArchiveStore, progress: Progress, signal?: AbortSi
 /** Full verification with folder paths from the instance (recovery records name folders by path). */
 export function verifyArchiveStore(archive: Archive, store: ArchiveStore, includeIndexes: boolean, progress: Progress = () => {}, signal?: AbortSignal): VerifyReport {
   const report = verifyContent(store, progress, signal);
-  const recovery = new Set<string>();
-  for (const rec of store.content.scan()) if (rec.magic === 'recovery' && rec.header.kind === 'message') recovery.add(`${rec.header.folder}\u0000${rec.header.uid}`);
+  const recovery = effectiveRecoveryKeys(store);
   const known = new Set(store.db.prepare('SELECT lower(hex(sha256)) FROM blobs').pluck().all() as string[]);
   const rows = store.db.prepare('SELECT id, folder_id, uid, lower(hex(sha256)) AS sha256 FROM messages').all() as { id: number; folder_id: number; uid: number; sha256: string }[];
   report.messages = rows.length;
@@ -71,6 +70,23 @@ export function verifyArchiveStore(archive: Archive, store: ArchiveStore, includ
   return report;
 }
 
+/** `folder\0uid` of every message recovery record, with later folder renames applied (as RecoverStore does). */
+function effectiveRecoveryKeys(store: ArchiveStore): Set<string> {
+  const keys = new Set<string>();
+  for (const rec of store.content.scan(0, 0, false)) {
+    if (rec.magic !== 'recovery') continue;
+    const h = rec.header;
+    if (h.kind === 'message') keys.add(`${h.folder}\u0000${h.uid}`);
+    else if (h.kind === 'rename' && h.to) {
+      for (const k of [...keys]) {
+        const folder = k.slice(0, k.indexOf('\u0000'));
+        if (folder === h.folder || folder.startsWith(`${h.folder}/`)) { keys.delete(k); keys.add(h.to + k.slice(h.folder.length)); }
+      }
+    }
+  }
+  return keys;
+}
+
 /** Rebuilds the metadata database and index of a store from its content area alone. */
 export function recoverStore(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): { messages: number; problems: string[] } {
   const row = archive.storeRows().find((r) => r.id === storeId);
@@ -87,6 +103,16 @@ export function recoverStore(archive: Archive, storeId: number, progress: Progre
       if (rec.magic === 'corrupt') { problems.push(`content pack ${rec.pack} damaged at offset ${rec.offset}: ${rec.reason}`); continue; }
       if (rec.magic === 'blob') { if (!blobs.has(rec.sha256)) blobs.set(rec.sha256, rec.loc); continue; }
       const h = rec.header;
+      if (h.kind === 'rename' && h.to) {
+        const from = h.folder, to = h.to;
+        for (const [k, m] of [...messages]) {
+          if (m.folder !== from && !m.folder.startsWith(`${from}/`)) continue;
+          messages.delete(k);
+          const moved = { ...m, folder: to + m.folder.slice(from.length) };
+          messages.set(`${moved.folder}\u0000${moved.sha256}`, moved);
+        }
+        continue;
+      }
       const key = `${h.folder}\u0000${h.sha256}`;
       // One message per (folder, content): a rerun after a crash may have written the same one twice.
       if (h.kind === 'delete') messages.delete(key);
@@ -123,11 +149,6 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
   const store = archive.store(storeId);
   const before = store.content.totalBytes();
   const used = new Set(store.db.prepare('SELECT DISTINCT lower(hex(sha256)) FROM messages').pluck().all() as string[]);
-  const live = new Set<string>();
-  for (const r of store.db.prepare('SELECT folder_id, uid FROM messages').all() as { folder_id: number; uid: number }[]) {
-    const f = archive.folders.get(r.folder_id);
-    if (f) live.add(`${f.path}\u0000${r.uid}`);
-  }
   const dir = store.content.dir;
   const tmpDir = `${dir}.compacting`;
   if (existsSync(tmpDir)) rmSync(tmpDir, { recursive: true });
@@ -137,7 +158,12 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
   for (const rec of store.content.scan()) {
     if (++n % 1000 === 0) { checkAbort(signal); progress(Math.min(90, Math.round(n / 100)), `copied ${n} records`); }
     if (rec.magic === 'blob' && used.has(rec.sha256) && !moved.has(rec.sha256)) moved.set(rec.sha256, out.addBlob(rec.sha256, Buffer.from(rec.data)));
-    else if (rec.magic === 'recovery' && rec.header.kind === 'message' && live.has(`${rec.header.folder}\u0000${rec.header.uid}`)) out.addRecovery(rec.header);
+  }
+  // Recovery records are written afresh from the rows: current folder names, no records of removed messages.
+  for (const r of store.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages`).all() as Parameters<typeof rowToMessage>[0][]) {
+    const m = rowToMessage(r);
+    const f = archive.folders.get(m.folderId);
+    if (f) out.addRecovery({ kind: 'message', sha256: m.sha256, folder: f.path, uid: m.uid, flags: m.flags, internalDate: m.internalDate, archivedAt: Date.now(), uidValidity: f.uid_validity });
   }
   out.flush();
   out.close();
@@ -156,6 +182,21 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
   const after = store.content.totalBytes();
   progress(100, `content area ${before} → ${after} bytes`);
   return { bytesBefore: before, bytesAfter: after };
+}
+
+/** (Re)indexes the given message rows from their content, PDF text included. */
+export async function indexRows(store: ArchiveStore, ids: number[]): Promise<void> {
+  const ins = store.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const del = store.index.prepare('DELETE FROM fts WHERE rowid = ?');
+  const shaOf = store.db.prepare('SELECT lower(hex(sha256)) FROM messages WHERE id = ?').pluck();
+  const prepared: [number, PreparedMessage][] = [];
+  for (const id of ids) {
+    const sha = shaOf.get(id) as string | undefined;
+    if (sha) prepared.push([id, await prepareMessageFull(store.readRaw(sha))]);
+  }
+  store.index.transaction(() => {
+    for (const [id, p] of prepared) { del.run(id); ins.run(id, p.fts.subject, p.fts.addresses, p.fts.body, p.fts.attachmentNames, p.fts.attachmentText, p.fts.headers); }
+  })();
 }
 
 /** Drops and rebuilds the full-text index of a store from its messages. */

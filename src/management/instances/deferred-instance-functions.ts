@@ -142,12 +142,6 @@ export function deferredInstanceFunctions(db: ManagementDb): Record<string, Func
     // Get/Set/TestSmtpSettings live in the instance (it sends restores with them) and are forwarded.
 
     // Store maintenance with no counterpart in Coffer's store format yet.
-    MoveFolder: async () => { throw notYet('Moving archive folders is not built yet.'); },
-    MergeStore: async () => { throw notYet('Merging archive stores is not built yet.'); },
-    RecreateRecoveryRecords: async () => { throw notYet('Coffer writes a recovery record with every message; recreating them is not built yet (VerifyStore checks them).'); },
-    RepairStoreDatabase: async () => { throw notYet('Repairing a store database is not built yet; RecoverStore rebuilds it from the recovery records.'); },
-    UpgradeStore: async () => { throw notYet('Coffer has only one store format, so there is nothing to upgrade; MailStore stores cannot be attached yet.'); },
-    MaintainFileSystemDatabases: async () => { throw notYet('Coffer stores keep their metadata in SQLite, not Firebird; use VerifyStores and CompactStore.'); },
   };
 }
 
