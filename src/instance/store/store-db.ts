@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS messages (
   UNIQUE (folder_id, uid)
 );
 CREATE INDEX IF NOT EXISTS messages_folder_sha ON messages (folder_id, sha256);
-CREATE INDEX IF NOT EXISTS messages_date ON messages (sent_date DESC, id DESC);
+-- A folder's messages newest first (Web Access lists and pages folders by date).
+CREATE INDEX IF NOT EXISTS messages_folder_date ON messages (folder_id, sent_date DESC, id DESC);
 CREATE TABLE IF NOT EXISTS expunged (folder_id INTEGER NOT NULL, uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;
 `;
 
