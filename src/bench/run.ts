@@ -128,6 +128,7 @@ async function main(): Promise<void> {
   if (!process.env.BENCH_KEEP && !process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });
   console.log('\nsummary (JSON):');
   console.log(JSON.stringify(rows));
+  if (process.env.BENCH_IMAP !== '0') await (await import('./imap.js')).runImapBench(); // IMAP: Coffer CAS vs Dovecot (src/bench/imap.ts)
 }
 
 /** Typical queries: single words, two words, a sender, a prefix; web search and IMAP SEARCH in one folder. */

@@ -1,0 +1,322 @@
+/**
+ * IMAP part of `npm run bench`: Coffer's CAS IMAP server against Dovecot 2.3 (Debian,
+ * /usr/sbin/dovecot) on 127.0.0.1, both over TLS (Coffer's 993-style port, Dovecot's imaps
+ * listener with ssl = required), same generated messages in both INBOXes.
+ * Workloads: login, header sync, all bodies, SEARCH, 50 concurrent clients, memory per idle
+ * connection. Coffer's CAS runs in a child process (src/bench/imap-cas-child.ts) so its memory
+ * is measured alone.
+ * Environment: BENCH_IMAP_MESSAGES (default 10,000 small messages), BENCH_IMAP_ATTACHMENTS=1
+ * (generated mail with attachments, ~72 KB mean), BENCH_IMAP_LOGINS (50), BENCH_IMAP_CLIENTS (50),
+ * BENCH_IMAP_IDLE (1,000 idle connections; 0 skips), BENCH_IMAP_DOVECOT=0 (Coffer only), BENCH_KEEP=1.
+ */
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ImapFlow } from 'imapflow';
+import { createLogger } from '../common/logger.js';
+import { generateSelfSigned, loadOrCreateRoleCertificate } from '../common/certs.js';
+import { InstanceSupervisor } from '../instance-host/supervisor.js';
+import { createInstanceHostServer } from '../instance-host/server.js';
+import { InstanceClient } from '../instance/client.js';
+import { generateMessage } from './generate.js';
+import { RawImap } from './imap-client.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DOVECOT = '/usr/sbin/dovecot';
+const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
+
+interface Row { what: string; coffer: string; dovecot: string; ratio: string; target: string }
+interface Target { host: string; port: number; user: string; pass: string; name: string }
+
+const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
+const pct = (list: number[], p: number) => { const s = [...list].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
+const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
+const quote = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function loggedIn(t: Target): Promise<RawImap> {
+  const c = await RawImap.connect(t.host, t.port);
+  const r = await c.command(`LOGIN ${quote(t.user)} ${quote(t.pass)}`);
+  if (!r.ok) throw new Error(`${t.name} LOGIN: ${r.status}`);
+  return c;
+}
+
+// ---------------------------------------------------------------- workloads (same code for both)
+
+interface Figures { loginP50: number; loginPerSec: number; headerMs: number; headerCount: number; bodyMBs: number; bodyBytes: number; searchP50: number; searchHits: string; concurrentMs: number; idleKB?: number }
+
+async function workloads(t: Target, rounds: { search: number }): Promise<Figures> {
+  const logins = env('BENCH_IMAP_LOGINS', 50);
+  const loginTimes: number[] = [];
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < logins; i++) {
+    const t1 = process.hrtime.bigint();
+    const c = await loggedIn(t);
+    await c.command('LOGOUT');
+    c.close();
+    loginTimes.push(ms(t1));
+  }
+  const loginPerSec = logins / (ms(t0) / 1000);
+
+  const c = await loggedIn(t);
+  const ex = await c.command('EXAMINE INBOX');
+  if (!ex.ok) throw new Error(`${t.name} EXAMINE: ${ex.status}`);
+  // Header sync: twice, the second (warm) counts; Dovecot builds its cache on the first.
+  let headerMs = Infinity; let headerCount = 0;
+  for (let k = 0; k < 2; k++) {
+    const t1 = process.hrtime.bigint();
+    const r = await c.command('UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE BODYSTRUCTURE)', 600_000);
+    const took = ms(t1);
+    if (!r.ok) throw new Error(`${t.name} header FETCH: ${r.status}`);
+    headerCount = r.untagged;
+    if (k === 1) headerMs = took;
+    process.stderr.write(`  ${t.name}: header sync ${r.untagged} messages ${took.toFixed(0)} ms\n`);
+  }
+  let bodyMBs = 0; let bodyBytes = 0;
+  for (let k = 0; k < 2; k++) {
+    const t1 = process.hrtime.bigint();
+    const r = await c.command('UID FETCH 1:* BODY.PEEK[]', 600_000);
+    const took = ms(t1);
+    if (!r.ok) throw new Error(`${t.name} body FETCH: ${r.status}`);
+    bodyBytes = r.bytes;
+    bodyMBs = Math.max(bodyMBs, r.bytes / 2 ** 20 / (took / 1000));
+    process.stderr.write(`  ${t.name}: all bodies ${(r.bytes / 2 ** 20).toFixed(1)} MB ${took.toFixed(0)} ms\n`);
+  }
+  const queries = ['BODY invoice', 'TEXT budget', 'SUBJECT meeting', 'FROM anna', 'BODY contract'];
+  const searchTimes: number[] = [];
+  const hits: string[] = [];
+  for (let round = 0; round < rounds.search; round++) for (const q of queries) {
+    const t1 = process.hrtime.bigint();
+    const r = await c.command(`UID SEARCH ${q}`, 600_000);
+    searchTimes.push(ms(t1));
+    if (!r.ok) throw new Error(`${t.name} SEARCH ${q}: ${r.status}`);
+    if (round === 0) hits.push(`${q}: ${r.searchCount}`);
+  }
+  process.stderr.write(`  ${t.name}: search hits ${hits.join(', ')}\n`);
+  await c.command('LOGOUT');
+  c.close();
+
+  const clients = env('BENCH_IMAP_CLIENTS', 50);
+  const t2 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: clients }, async () => {
+    const k = await loggedIn(t);
+    if (!(await k.command('SELECT INBOX')).ok) throw new Error(`${t.name} SELECT`);
+    const r = await k.command('FETCH 1:200 (ENVELOPE)', 600_000);
+    if (!r.ok) throw new Error(`${t.name} FETCH 1:200: ${r.status}`);
+    await k.command('LOGOUT');
+    k.close();
+  }));
+  const concurrentMs = ms(t2);
+  return { loginP50: pct(loginTimes, 50), loginPerSec, headerMs, headerCount, bodyMBs, bodyBytes, searchP50: pct(searchTimes, 50), searchHits: hits.join('; '), concurrentMs };
+}
+
+/** Opens `count` logged-in idle connections (20 at a time) and returns them. */
+async function openIdle(t: Target, count: number): Promise<RawImap[]> {
+  const out: RawImap[] = [];
+  for (let i = 0; i < count; i += 20) {
+    const batch = await Promise.all(Array.from({ length: Math.min(20, count - i) }, () => loggedIn(t)));
+    out.push(...batch);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- Dovecot
+
+interface Dovecot { target: Target; dir: string; masterPid(): number; stop(): void }
+
+async function startDovecot(dir: string, keyFile: string, certFile: string): Promise<Dovecot> {
+  const port = await freePort();
+  const isRoot = process.getuid?.() === 0;
+  const user = isRoot ? 'dovecot' : os.userInfo().username;
+  mkdirSync(dir, { recursive: true });
+  chmodSync(path.dirname(dir), 0o755);
+  chmodSync(dir, 0o755);
+  mkdirSync(`${dir}/home`, { recursive: true });
+  mkdirSync(`${dir}/run`, { recursive: true });
+  writeFileSync(path.join(dir, 'dovecot.conf'), [
+    `base_dir = ${dir}/run`,
+    `log_path = ${dir}/log`,
+    'ssl = required',
+    `ssl_cert = <${certFile}`,
+    `ssl_key = <${keyFile}`,
+    ...(existsSync('/usr/share/dovecot/dh.pem') ? ['ssl_dh = </usr/share/dovecot/dh.pem'] : []),
+    'protocols = imap',
+    'listen = 127.0.0.1',
+    'disable_plaintext_auth = no',
+    'auth_mechanisms = plain',
+    `mail_location = maildir:${dir}/home/%u/Maildir`,
+    ...(isRoot ? [] : [`default_internal_user = ${user}`, `default_login_user = ${user}`]),
+    'first_valid_uid = 1',
+    // Room for the idle-connection workload; everything else is Dovecot's default.
+    'default_process_limit = 2000',
+    'default_client_limit = 6000',
+    'protocol imap {\n  mail_max_userip_connections = 5000\n}',
+    'passdb {\n  driver = static\n  args = password=bench-pw\n}',
+    `userdb {\n  driver = static\n  args = uid=${user} gid=${isRoot ? 'dovecot' : os.userInfo().gid} home=${dir}/home/%u\n}`,
+    `service imap-login {\n  inet_listener imap {\n    port = 0\n  }\n  inet_listener imaps {\n    port = ${port}\n  }\n  chroot =\n}`,
+    'service anvil {\n  chroot =\n}',
+    '',
+  ].join('\n'));
+  if (isRoot) {
+    const uid = Number(spawnSync('id', ['-u', 'dovecot']).stdout.toString());
+    const gid = Number(spawnSync('id', ['-g', 'dovecot']).stdout.toString());
+    chownSync(`${dir}/home`, uid, gid);
+  }
+  const started = spawn(DOVECOT, ['-c', path.join(dir, 'dovecot.conf')], { stdio: 'ignore' });
+  await new Promise((r) => started.on('close', r));
+  const target: Target = { host: '127.0.0.1', port, user: 'bench', pass: 'bench-pw', name: 'Dovecot' };
+  for (let k = 0; ; k++) {
+    try { (await RawImap.connect(target.host, port)).close(); break; } catch (e) {
+      if (k > 50) throw new Error(`Dovecot did not start: ${String(e)} ${existsSync(`${dir}/log`) ? readFileSync(`${dir}/log`, 'utf8').slice(-2000) : ''}`);
+      await sleep(100);
+    }
+  }
+  return {
+    target, dir,
+    masterPid: () => Number(readFileSync(`${dir}/run/master.pid`, 'utf8').trim()),
+    stop: () => { spawnSync(DOVECOT, ['-c', path.join(dir, 'dovecot.conf'), 'stop']); },
+  };
+}
+
+/** RSS (bytes) of a process and all its descendants. */
+function treeRss(root: number): { rss: number; processes: number } {
+  const out = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,rss=']).stdout.toString();
+  const rows = out.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
+  const inTree = new Set([root]);
+  for (let grew = true; grew;) { grew = false; for (const [pid, ppid] of rows) if (inTree.has(ppid) && !inTree.has(pid)) { inTree.add(pid); grew = true; } }
+  let rss = 0;
+  for (const [pid, , r] of rows) if (inTree.has(pid)) rss += r * 1024;
+  return { rss, processes: inTree.size };
+}
+
+// ---------------------------------------------------------------- main
+
+export async function runImapBench(): Promise<void> {
+  const n = env('BENCH_IMAP_MESSAGES', 10_000);
+  const withDovecot = process.env.BENCH_IMAP_DOVECOT !== '0' && existsSync(DOVECOT);
+  const idle = env('BENCH_IMAP_IDLE', 1000);
+  const attachments = process.env.BENCH_IMAP_ATTACHMENTS === '1';
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-imap-'));
+  const log = createLogger('warn');
+  const identity = loadOrCreateRoleCertificate(path.join(dir, 'certs'), 'instance-host');
+  const supervisor = new InstanceSupervisor(log);
+  const hostServer = createInstanceHostServer({ supervisor, certificate: () => identity, pinned: () => new Set([identity.thumbprint]), log, instancesDir: path.join(dir, 'instances') });
+  await new Promise<void>((r) => hostServer.listen(0, '127.0.0.1', r));
+  const address = { host: '127.0.0.1', port: (hostServer.address() as { port: number }).port, thumbprint: identity.thumbprint };
+  const tlsCert = generateSelfSigned('localhost');
+  const keyFile = path.join(dir, 'tls.key.pem');
+  const certFile = path.join(dir, 'tls.crt.pem');
+  writeFileSync(keyFile, tlsCert.keyPem, { mode: 0o644 });
+  writeFileSync(certFile, tlsCert.certPem, { mode: 0o644 });
+  let cas: ChildProcess | undefined;
+  let dovecot: Dovecot | undefined;
+  const rows: Row[] = [];
+  try {
+    console.log(`\nCoffer IMAP (CAS) vs Dovecot ${withDovecot ? spawnSync(DOVECOT, ['--version']).stdout.toString().trim() : '(not run)'} — ${n} ${attachments ? 'generated' : 'small generated'} messages in INBOX, both over TLS on 127.0.0.1, ${os.cpus().length} cores`);
+    // Coffer: instance + user + messages.
+    const instanceId = 'imapbench';
+    supervisor.define({ instanceId, baseDir: path.join(dir, 'instances', instanceId), startMode: 'manual' });
+    await supervisor.start(instanceId);
+    const client = await InstanceClient.connect(instanceId, address, identity);
+    await client.management('CreateUser', { userName: 'bench', privileges: 'login', password: 'bench-pw' });
+    const message = (i: number) => generateMessage(3, i, { attachments }).raw;
+    const date = (i: number) => Date.UTC(2024, 0, 1) + i * 60_000;
+    let raw = 0;
+    const tIngest = Date.now();
+    for (let i = 0; i < n; i += 500) {
+      const batch = Array.from({ length: Math.min(500, n - i) }, (_, j) => ({ name: `m-${i + j}`, folder: 'Inbox', raw: message(i + j), flags: ['\\Seen'], internalDate: date(i + j) }));
+      raw += batch.reduce((s, b) => s + b.raw.length, 0);
+      await client.ingest('bench', batch);
+    }
+    process.stderr.write(`  Coffer: ingested ${n} messages (${(raw / 2 ** 20).toFixed(1)} MB) in ${((Date.now() - tIngest) / 1000).toFixed(1)} s\n`);
+    client.close();
+
+    cas = fork(path.join(HERE, 'imap-cas-child.js'), [], {
+      execArgv: ['--expose-gc'],
+      env: { ...process.env, BENCH_IMAP_CHILD: JSON.stringify({ dir, host: address.host, port: address.port, thumbprint: address.thumbprint, instanceId, keyFile, certFile }) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const child = cas;
+    const casPort = await new Promise<number>((resolve, reject) => {
+      child.once('message', (m: { tlsPort: number }) => resolve(m.tlsPort));
+      child.once('exit', (code) => reject(new Error(`CAS child exited ${code}`)));
+    });
+    const casRss = () => new Promise<number>((resolve) => { child.once('message', (m: { rss: number }) => resolve(m.rss)); child.send('rss'); });
+    const coffer: Target = { host: '127.0.0.1', port: casPort, user: `bench@${instanceId}`, pass: 'bench-pw', name: 'Coffer' };
+
+    if (withDovecot) {
+      dovecot = await startDovecot(path.join(dir, 'dovecot'), keyFile, certFile);
+      const tAppend = Date.now();
+      const flow = new ImapFlow({ host: '127.0.0.1', port: dovecot.target.port, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'bench', pass: 'bench-pw' }, logger: false });
+      await flow.connect();
+      for (let i = 0; i < n; i++) await flow.append('INBOX', message(i), ['\\Seen'], new Date(date(i)));
+      await flow.logout();
+      process.stderr.write(`  Dovecot: appended ${n} messages in ${((Date.now() - tAppend) / 1000).toFixed(1)} s\n`);
+    }
+
+    const fc = await workloads(coffer, { search: 3 });
+    const fd = withDovecot ? await workloads(dovecot!.target, { search: 2 }) : undefined;
+
+    // Memory per idle authenticated connection.
+    if (idle > 0) {
+      const before = await casRss();
+      const conns = await openIdle(coffer, idle);
+      await sleep(1000);
+      const after = await casRss();
+      fc.idleKB = (after - before) / 1024 / idle;
+      process.stderr.write(`  Coffer: CAS RSS ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MB with ${conns.length} idle connections\n`);
+      for (const c of conns) c.close();
+      if (fd && dovecot) {
+        const master = dovecot.masterPid();
+        const b = treeRss(master);
+        const dconns = await openIdle(dovecot.target, idle);
+        await sleep(1000);
+        const a = treeRss(master);
+        fd.idleKB = (a.rss - b.rss) / 1024 / idle;
+        process.stderr.write(`  Dovecot: RSS of ${b.processes} → ${a.processes} processes ${(b.rss / 2 ** 20).toFixed(1)} → ${(a.rss / 2 ** 20).toFixed(1)} MB with ${dconns.length} idle connections\n`);
+        for (const c of dconns) c.close();
+      }
+    }
+
+    // The table.
+    const row = (what: string, c: number, d: number | undefined, digits: number, target: string, ratio: (c: number, d: number) => number) => {
+      const r: Row = { what, coffer: c.toFixed(digits), dovecot: d === undefined ? '—' : d.toFixed(digits), ratio: d === undefined ? '—' : `${ratio(c, d).toFixed(2)}×`, target };
+      rows.push(r);
+      console.log(`  ${r.what.padEnd(52)} ${r.coffer.padStart(10)} | ${r.dovecot.padStart(10)} | ${r.ratio.padStart(9)}   target ${r.target}`);
+    };
+    console.log(`  ${'workload (TLS on both)'.padEnd(52)} ${'Coffer'.padStart(10)} | ${'Dovecot'.padStart(10)} | ${'ratio'.padStart(9)}`);
+    const logins = env('BENCH_IMAP_LOGINS', 50);
+    row(`login p50, ${logins} sequential connect+LOGIN+LOGOUT (ms)`, fc.loginP50, fd?.loginP50, 1, 'ratio ≤ 1 (Dovecot/Coffer time)', (c, d) => c / d);
+    row('login throughput (logins/s)', fc.loginPerSec, fd?.loginPerSec, 1, '≥ Dovecot (ratio Coffer/Dovecot ≥ 1)', (c, d) => c / d);
+    row(`header sync, ${fc.headerCount} messages, warm (ms)`, fc.headerMs, fd?.headerMs, 0, 'ratio Coffer/Dovecot time', (c, d) => c / d);
+    row(`all bodies BODY.PEEK[], ${(fc.bodyBytes / 2 ** 20).toFixed(0)} MB on wire (MB/s)`, fc.bodyMBs, fd?.bodyMBs, 1, 'ratio Coffer/Dovecot throughput', (c, d) => c / d);
+    row('UID SEARCH BODY/TEXT/SUBJECT/FROM p50 (ms)', fc.searchP50, fd?.searchP50, 1, 'Coffer ≥ 50× faster (ratio Dovecot/Coffer ≥ 50)', (c, d) => d / c);
+    const clients = env('BENCH_IMAP_CLIENTS', 50);
+    row(`${clients} concurrent clients SELECT + FETCH 1:200 ENVELOPE (ms)`, fc.concurrentMs, fd?.concurrentMs, 0, 'ratio Coffer/Dovecot time', (c, d) => c / d);
+    if (fc.idleKB !== undefined) row(`memory per idle authenticated connection, ${idle} (KB)`, fc.idleKB, fd?.idleKB, 1, '≤ 50 KB for Coffer (ratio Coffer/Dovecot)', (c, d) => c / d);
+    console.log(`  search hits — Coffer: ${fc.searchHits}${fd ? `\n  search hits — Dovecot: ${fd.searchHits}` : ''}`);
+  } finally {
+    if (cas && cas.exitCode === null) { cas.send('stop'); await new Promise((r) => { const t = setTimeout(() => { cas!.kill(); r(null); }, 5000); cas!.once('exit', () => { clearTimeout(t); r(null); }); }); }
+    dovecot?.stop();
+    await supervisor.stopAll();
+    await hostServer.closeAll();
+    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    else console.log(`  kept ${dir}`);
+  }
+  console.log('\nIMAP summary (JSON):');
+  console.log(JSON.stringify({ messages: n, transport: 'TLS', rows }));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runImapBench().catch((e) => { console.error(e); process.exit(1); });
+}
