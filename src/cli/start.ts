@@ -142,7 +142,7 @@ function summary(config: CofferConfig, server: CofferServer, isFirstStart: boole
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(34)} ${value}`);
   if (server.management) {
     row('Management API (HTTPS)', `https://${config.host}:${server.management.ports.api}/api/`);
-    row('Management Console (HTTPS)', `https://${config.host}:${server.management.ports.console}/  (minimal page for now)`);
+    row('Management Console (HTTPS)', `https://${config.host}:${server.management.ports.console}/`);
     row('Role endpoint (mutual TLS)', String(server.management.ports.roleEndpoint));
   }
   if (server.instanceHost) row('Instance Host (mutual TLS)', `${server.instanceHost.port}${server.management ? `  (serverName '${server.management.serverName}': use it as instanceHost in CreateInstance)` : ''}`);
