@@ -37,6 +37,16 @@ export class RawImap {
     return p;
   }
 
+  /** A command whose text contains literals, given as buffers written back to back (LITERAL+). */
+  commandParts(parts: (string | Buffer)[], timeoutMs = 600_000): Promise<Reply> {
+    const tag = `b${++this.tagCounter}`;
+    const p = this.wait(tag, timeoutMs);
+    this.socket.write(`${tag} `);
+    for (const part of parts) this.socket.write(part);
+    this.socket.write('\r\n');
+    return p;
+  }
+
   close(): void { this.socket.destroy(); }
 
   private wait(tag: string, timeoutMs: number): Promise<Reply> {
