@@ -27,7 +27,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DOVECOT = '/usr/sbin/dovecot';
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
 
-interface Row { what: string; coffer: string; dovecot: string; ratio: string; target: string }
+interface Row { what: string; coffer: string; dovecot: string; ratio: string; target: string; met?: boolean }
 interface Target { host: string; port: number; user: string; pass: string; name: string }
 
 const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
@@ -54,7 +54,7 @@ async function loggedIn(t: Target): Promise<RawImap> {
 
 // ---------------------------------------------------------------- workloads (same code for both)
 
-interface Figures { loginP50: number; connectP50: number; loginPerSec: number; headerMs: number; headerCount: number; bodyMBs: number; bodyBytes: number; searchP50: number; searchHits: string; concurrentMs: number; idleKB?: number; idlePssKB?: number }
+interface Figures { loginP50: number; connectP50: number; loginPerSec: number; headerMs: number; headerCount: number; bodyMBs: number; bodyBytes: number; searchP50: number; searchHits: string; searchPerQuery: Record<string, number>; concurrentMs: number; idleKB?: number; idlePssKB?: number }
 
 /** `BENCH_IMAP_LOGINS` sequential TLS connect + LOGIN + LOGOUT. */
 async function loginBench(t: Target): Promise<{ p50: number; connectP50: number; perSec: number }> {
@@ -103,11 +103,13 @@ async function workloads(t: Target, rounds: { search: number }): Promise<Figures
   }
   const queries = ['BODY invoice', 'TEXT budget', 'SUBJECT meeting', 'FROM anna', 'BODY contract'];
   const searchTimes: number[] = [];
+  const perQuery: Record<string, number[]> = {};
   const hits: string[] = [];
   for (let round = 0; round < rounds.search; round++) for (const q of queries) {
     const t1 = process.hrtime.bigint();
     const r = await c.command(`UID SEARCH ${q}`, 600_000);
     searchTimes.push(ms(t1));
+    (perQuery[q] ??= []).push(ms(t1));
     if (!r.ok) throw new Error(`${t.name} SEARCH ${q}: ${r.status}`);
     if (round === 0) hits.push(`${q}: ${r.searchCount}`);
   }
@@ -126,7 +128,7 @@ async function workloads(t: Target, rounds: { search: number }): Promise<Figures
     k.close();
   }));
   const concurrentMs = ms(t2);
-  return { loginP50: login.p50, connectP50: login.connectP50, loginPerSec: login.perSec, headerMs, headerCount, bodyMBs, bodyBytes, searchP50: pct(searchTimes, 50), searchHits: hits.join('; '), concurrentMs };
+  return { loginP50: login.p50, connectP50: login.connectP50, loginPerSec: login.perSec, headerMs, headerCount, bodyMBs, bodyBytes, searchP50: pct(searchTimes, 50), searchHits: hits.join('; '), searchPerQuery: Object.fromEntries(Object.entries(perQuery).map(([q, l]) => [q, pct(l, 50)])), concurrentMs };
 }
 
 /** Opens `count` logged-in idle connections (20 at a time) and returns them. */
@@ -337,25 +339,29 @@ export async function runImapBench(): Promise<void> {
     }
 
     // The table.
-    const row = (what: string, c: number, d: number | undefined, digits: number, target: string, ratio: (c: number, d: number) => number) => {
+    const row = (what: string, c: number, d: number | undefined, digits: number, target: string, ratio: (c: number, d: number) => number, met?: (c: number, d: number | undefined) => boolean | undefined) => {
       const r: Row = { what, coffer: c.toFixed(digits), dovecot: d === undefined ? '—' : d.toFixed(digits), ratio: d === undefined ? '—' : `${ratio(c, d).toFixed(2)}×`, target };
+      const verdict = met?.(c, d);
+      if (verdict !== undefined) r.met = verdict;
       rows.push(r);
-      console.log(`  ${r.what.padEnd(70)} ${r.coffer.padStart(10)} | ${r.dovecot.padStart(10)} | ${r.ratio.padStart(9)}   target ${r.target}`);
+      console.log(`  ${r.what.padEnd(70)} ${r.coffer.padStart(10)} | ${r.dovecot.padStart(10)} | ${r.ratio.padStart(9)}   target ${r.target}${verdict === undefined ? '' : verdict ? '  (met)' : '  (NOT met)'}`);
     };
+    const vs = (ok: (c: number, d: number) => boolean) => (c: number, d: number | undefined) => (d === undefined ? undefined : ok(c, d));
     console.log(`  ${'workload (TLS on both)'.padEnd(70)} ${'Coffer'.padStart(10)} | ${'Dovecot'.padStart(10)} | ${'ratio'.padStart(9)}`);
     const logins = env('BENCH_IMAP_LOGINS', 50);
-    row(`login p50, ${logins} sequential connect+LOGIN+LOGOUT, Dovecot plaintext password (ms)`, fc.loginP50, fd?.loginP50, 1, 'ratio ≤ 1 (Coffer/Dovecot time)', (c, d) => c / d);
-    if (fdHashed) row('  login p50 vs Dovecot with an ARGON2ID password hash (ms)', fc.loginP50, fdHashed.p50, 1, 'ratio ≤ 1 (Coffer/Dovecot time)', (c, d) => c / d);
+    row(`login p50, ${logins} sequential connect+LOGIN+LOGOUT, Dovecot plaintext password (ms)`, fc.loginP50, fd?.loginP50, 1, 'ratio ≤ 1 (Coffer/Dovecot time)', (c, d) => c / d, vs((c, d) => c <= d));
+    if (fdHashed) row('  login p50 vs Dovecot with an ARGON2ID password hash (ms)', fc.loginP50, fdHashed.p50, 1, 'ratio ≤ 1 (Coffer/Dovecot time)', (c, d) => c / d, vs((c, d) => c <= d));
     row('  of which TLS connect + greeting p50 (ms)', fc.connectP50, fd?.connectP50, 1, '(diagnostic)', (c, d) => c / d);
-    row('login throughput (logins/s)', fc.loginPerSec, fd?.loginPerSec, 1, '≥ Dovecot (ratio Coffer/Dovecot ≥ 1)', (c, d) => c / d);
-    if (fdHashed) row('  login throughput vs Dovecot with ARGON2ID (logins/s)', fc.loginPerSec, fdHashed.perSec, 1, '≥ Dovecot (ratio Coffer/Dovecot ≥ 1)', (c, d) => c / d);
+    row('login throughput (logins/s)', fc.loginPerSec, fd?.loginPerSec, 1, '≥ Dovecot (ratio Coffer/Dovecot ≥ 1)', (c, d) => c / d, vs((c, d) => c >= d));
+    if (fdHashed) row('  login throughput vs Dovecot with ARGON2ID (logins/s)', fc.loginPerSec, fdHashed.perSec, 1, '≥ Dovecot (ratio Coffer/Dovecot ≥ 1)', (c, d) => c / d, vs((c, d) => c >= d));
     row(`header sync, ${fc.headerCount} messages, warm (ms)`, fc.headerMs, fd?.headerMs, 0, 'ratio Coffer/Dovecot time', (c, d) => c / d);
     row(`all bodies BODY.PEEK[], ${(fc.bodyBytes / 2 ** 20).toFixed(0)} MB on wire (MB/s)`, fc.bodyMBs, fd?.bodyMBs, 1, 'ratio Coffer/Dovecot throughput', (c, d) => c / d);
-    row('UID SEARCH BODY/TEXT/SUBJECT/FROM p50 (ms)', fc.searchP50, fd?.searchP50, 1, 'Coffer ≥ 50× faster (ratio Dovecot/Coffer ≥ 50)', (c, d) => d / c);
+    row('UID SEARCH BODY/TEXT/SUBJECT/FROM p50 (ms)', fc.searchP50, fd?.searchP50, 1, 'Coffer ≥ 50× faster (ratio Dovecot/Coffer ≥ 50)', (c, d) => d / c, vs((c, d) => d / c >= 50));
+    for (const q of Object.keys(fc.searchPerQuery)) row(`  UID SEARCH ${q} p50 (ms)`, fc.searchPerQuery[q]!, fd?.searchPerQuery[q], 1, '(per query)', (c, d) => d / c);
     const clients = env('BENCH_IMAP_CLIENTS', 50);
     row(`${clients} concurrent clients SELECT + FETCH 1:200 ENVELOPE (ms)`, fc.concurrentMs, fd?.concurrentMs, 0, 'ratio Coffer/Dovecot time', (c, d) => c / d);
-    if (fc.idleKB !== undefined) row(`memory per idle authenticated connection, ${idle}: RSS (KB)`, fc.idleKB, fd?.idleKB, 1, '≤ 50 KB for Coffer (ratio Coffer/Dovecot)', (c, d) => c / d);
-    if (fc.idlePssKB !== undefined) row(`  same, PSS: shared pages counted once (KB)`, fc.idlePssKB, fd?.idlePssKB, 1, '≤ 50 KB for Coffer (ratio Coffer/Dovecot)', (c, d) => c / d);
+    if (fc.idleKB !== undefined) row(`memory per idle authenticated connection, ${idle}: RSS (KB)`, fc.idleKB, fd?.idleKB, 1, '≤ 50 KB for Coffer (ratio Coffer/Dovecot)', (c, d) => c / d, (c) => c <= 50);
+    if (fc.idlePssKB !== undefined) row(`  same, PSS: shared pages counted once (KB)`, fc.idlePssKB, fd?.idlePssKB, 1, '≤ 50 KB for Coffer (ratio Coffer/Dovecot)', (c, d) => c / d, (c) => c <= 50);
     console.log(`  search hits — Coffer: ${fc.searchHits}${fd ? `\n  search hits — Dovecot: ${fd.searchHits}` : ''}`);
   } finally {
     const last = cas as ChildProcess | undefined;
