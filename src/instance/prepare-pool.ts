@@ -1,7 +1,9 @@
 /**
- * A small pool of worker threads that prepare messages (parse, serialise, compress metadata)
- * while the main thread writes the databases. One worker per spare core, at least one; if
- * workers cannot start, messages are prepared on the main thread.
+ * A small pool of worker threads that prepare messages (parse, serialise, compress metadata,
+ * PDF text) while the main thread writes the databases. One worker per spare core, at least one;
+ * each worker gets one message at a time, so a time limit measures that message alone. A message
+ * over the limit (in practice a hostile PDF) costs its worker, which is replaced, and is prepared
+ * again on the main thread without PDF text. If workers cannot start, the main thread does it all.
  */
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
@@ -15,57 +17,79 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = existsSync(path.join(HERE, 'prepare-worker.js')) ? path.join(HERE, 'prepare-worker.js') : path.join(HERE, '..', '..', 'dist', 'instance', 'prepare-worker.js');
 /** More workers than cores only adds switching; the main thread needs its own core share. */
 const MAX_WORKERS = 4;
-/** A message (in practice a hostile PDF) that takes longer is prepared again without its PDF text. */
+/** Time one message may take in a worker before the worker is replaced. */
 const PREPARE_TIMEOUT_MS = 30_000;
 
-interface Job { resolve: (p: PreparedMessage) => void; reject: (e: Error) => void }
+interface Job { id: number; crlf: Buffer; resolve: (p: PreparedMessage) => void }
+interface Slot { w: Worker; job: Job | null; timer: NodeJS.Timeout | null }
 
 export class PreparePool {
-  private workers: { w: Worker; busy: number }[] = [];
-  private jobs = new Map<number, Job>();
+  private slots: Slot[] = [];
+  private queue: Job[] = [];
   private nextId = 1;
   private closing = false;
 
-  constructor(private log: Logger, size = Math.min(MAX_WORKERS, Math.max(1, os.availableParallelism() - 1))) {
-    if (!existsSync(WORKER)) { log.warn({ worker: WORKER }, 'prepare worker not found; preparing messages on the main thread'); return; }
+  constructor(private log: Logger, private size = Math.min(MAX_WORKERS, Math.max(1, os.availableParallelism() - 1))) {
+    if (!existsSync(WORKER)) { log.warn({ worker: WORKER }, 'prepare worker not found; preparing messages on the main thread'); this.size = 0; return; }
     for (let i = 0; i < size; i++) this.spawn();
   }
 
   private spawn(): void {
-    const w = new Worker(WORKER);
-    const entry = { w, busy: 0 };
-    w.on('message', (m: { id: number; ok: boolean; p?: PreparedMessage; message?: string }) => {
-      entry.busy--;
-      const job = this.jobs.get(m.id);
-      if (!job) return;
-      this.jobs.delete(m.id);
-      if (m.ok) { const p = m.p!; p.imap = Buffer.from(p.imap); job.resolve(p); } else job.reject(new Error(m.message));
+    const slot: Slot = { w: new Worker(WORKER), job: null, timer: null };
+    slot.w.on('message', (m: { id: number; ok: boolean; p?: PreparedMessage }) => {
+      const job = slot.job;
+      if (!job || job.id !== m.id) return;
+      this.finish(slot);
+      if (m.ok) { const p = m.p!; p.imap = Buffer.from(p.imap); job.resolve(p); }
+      else job.resolve(prepareMessage(job.crlf));
+      this.dispatch();
     });
-    w.on('error', (err) => this.log.error({ err }, 'prepare worker failed'));
-    w.on('exit', () => {
-      this.workers = this.workers.filter((x) => x !== entry);
-      if (!this.closing) this.spawn();
-      // Jobs of a dead worker are redone on the main thread rather than lost.
-      for (const [id, job] of this.jobs) { if ((job as Job & { worker?: Worker }).worker === w) { this.jobs.delete(id); job.reject(new Error('prepare worker exited')); } }
+    slot.w.on('error', (err) => this.log.error({ err }, 'prepare worker failed'));
+    slot.w.on('exit', () => {
+      this.slots = this.slots.filter((s) => s !== slot);
+      // The message it was working on is prepared on the main thread rather than lost.
+      const job = slot.job;
+      this.finish(slot);
+      if (job) job.resolve(prepareMessage(job.crlf));
+      if (!this.closing) { this.spawn(); this.dispatch(); }
     });
-    w.unref();
-    this.workers.push(entry);
+    slot.w.unref();
+    this.slots.push(slot);
+  }
+
+  private finish(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.job = null;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job || this.queue.length === 0) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.timer = setTimeout(() => {
+        this.log.warn({ job: job.id }, 'preparing a message took too long; replacing the worker and indexing it without PDF text');
+        void slot.w.terminate();
+      }, PREPARE_TIMEOUT_MS);
+      // A message is often a view into a whole RPC frame (tens of MB): posting the view would clone
+      // that entire buffer. Copy just the message into its own buffer and hand that over.
+      const own = new Uint8Array(job.crlf);
+      slot.w.postMessage({ id: job.id, crlf: own }, [own.buffer]);
+    }
   }
 
   prepare(crlf: Buffer): Promise<PreparedMessage> {
-    const target = this.workers.sort((a, b) => a.busy - b.busy)[0];
-    if (!target) return Promise.resolve(prepareMessage(crlf));
-    const id = this.nextId++;
-    target.busy++;
-    return new Promise<PreparedMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.log.warn({ job: id }, 'preparing a message took too long; restarting the worker and skipping PDF text');
-        void target.w.terminate();
-      }, PREPARE_TIMEOUT_MS);
-      this.jobs.set(id, { resolve: (p) => { clearTimeout(timer); resolve(p); }, reject: (e) => { clearTimeout(timer); reject(e); }, worker: target.w } as Job);
-      target.w.postMessage({ id, crlf });
-    }).catch(() => prepareMessage(crlf));
+    if (this.size === 0) return Promise.resolve(prepareMessage(crlf));
+    return new Promise<PreparedMessage>((resolve) => {
+      this.queue.push({ id: this.nextId++, crlf, resolve });
+      this.dispatch();
+    });
   }
 
-  async close(): Promise<void> { this.closing = true; await Promise.all(this.workers.map((x) => x.w.terminate())); this.workers = []; }
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.slots.map((s) => s.w.terminate()));
+    this.slots = [];
+  }
 }
