@@ -14,6 +14,8 @@ export interface HostAddress { host: string; port: number; thumbprint: string }
 export class InstanceClient extends EventEmitter implements ArchiveReader {
   private constructor(readonly instanceId: string, private peer: RpcPeer) {
     super();
+    // One client is shared by every IMAP session and web request of its instance, each listening.
+    this.setMaxListeners(0);
     peer.on('event', (event: string, data: unknown) => {
       if (event === 'change') this.emit('change', data as ChangeEvent);
       else if (event === 'progress') this.emit('progress', data);
