@@ -114,9 +114,16 @@ describe('IMAP response writer', () => {
       return isAccepted;
     }) as typeof serverSide.write;
     const writer = new ResponseWriter(serverSide);
-    const body = pattern(4 * 1024 * 1024);
-    const header = '* 1 FETCH (BODY[] {4194304}\r\n';
-    const reading = readExactly(clientSide, header.length + body.length + 3, 1);
+    // Bigger than what loopback socket buffers take in (several MB with autotuning).
+    const body = pattern(32 * 1024 * 1024);
+    const header = '* 1 FETCH (BODY[] {33554432}\r\n';
+    // The reader starts only once the writer has met a full socket (or after a while): loopback
+    // buffers can take megabytes, and a reader that keeps up would never make write() refuse.
+    clientSide.pause();
+    const reading = (async () => {
+      for (let waited = 0; writesRefused === 0 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      return readExactly(clientSide, header.length + body.length + 3);
+    })();
     const fetch = await writer.fetch(1);
     await fetch.literal('BODY[]', body.length, Readable.from(chunksOf(body, 16 * 1024)));
     await fetch.end();
