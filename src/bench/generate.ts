@@ -3,6 +3,7 @@
  * plain and HTML alternatives, attachments (PDF-like, images, office documents) with a size mix
  * whose mean is about 75 KB, as in a business mailbox.
  */
+import { seededRandom } from '../common/random.js';
 const WORDS = {
   en: 'the project budget meeting schedule report quarterly invoice customer delivery contract review draft proposal update deadline team office travel approval payment order shipment warehouse inventory forecast marketing campaign launch release server network backup security audit policy training holiday conference agenda minutes feedback request question answer please thanks regards tomorrow today friday monday morning afternoon attached document version final changes comments'.split(' '),
   de: 'das Projekt Budget Besprechung Termin Bericht Rechnung Kunde Lieferung Vertrag Entwurf Angebot Aktualisierung Frist Mannschaft Büro Reise Genehmigung Zahlung Bestellung Lager Prognose Kampagne Veröffentlichung Sicherung Prüfung Richtlinie Schulung Urlaub Konferenz Tagesordnung Protokoll Rückmeldung Anfrage Frage Antwort bitte danke Grüße morgen heute Freitag Montag Änderungen Anmerkungen Größe Übersicht'.split(' '),
@@ -14,17 +15,7 @@ const FIRST = ['Anna', 'Ben', 'Clara', 'David', 'Eva', 'Felix', 'Greta', 'Hans',
 const LAST = ['Müller', 'Schmidt', 'Meyer', 'Weber', 'Wagner', 'Becker', 'Smith', 'Jones', 'Brown', 'Martin', 'Bernard', 'Dubois', 'Tanaka', 'Suzuki', 'Novak', 'Keller'];
 const DOMAINS = ['example.com', 'example.org', 'acme.example', 'globex.example', 'initech.example'];
 
-/** Mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 const pick = <T>(r: () => number, a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
 

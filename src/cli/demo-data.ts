@@ -5,6 +5,7 @@
  * RFC 2047 subjects and quoted-printable or base64 bodies, spread over folders and two years.
  */
 import { createHash } from 'node:crypto';
+import { seededRandom } from '../common/random.js';
 
 export interface DemoMessage {
   readonly name: string;
@@ -20,17 +21,7 @@ export const DEMO_MESSAGE_COUNT = 320;
 const NEWEST_DATE_MS = Date.UTC(2026, 0, 15, 9, 30, 0);
 const DAY_MS = 86_400_000;
 
-/** mulberry32: small, fast, and enough for sample data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 interface Language { code: string; subjects: string[]; greetings: string[]; lines: string[]; closing: string; replyPrefix: string }
 
