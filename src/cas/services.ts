@@ -4,6 +4,12 @@
  * provider branding (reloaded on ReloadBranding) and routed per instance through the routing table.
  */
 import path from 'node:path';
+import { watch } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { loadOrCreateRoleCertificate } from '../common/certs.js';
+
+/** Quiet time after a change in the certificate folder before the files are read. */
+const CERT_SETTLE_MS = 500;
 import { registerCasService } from '../server/cas-role.js';
 import { casCookieSecret } from '../server/cas-secrets.js';
 import { port } from '../common/config.js';
@@ -17,7 +23,11 @@ registerCasService(async (ctx) => {
     const r = branding.reload();
     return r.ok ? { ok: true } : { ok: false, error: r.error };
   });
-  const tls = () => ({ key: ctx.certificate().keyPem, cert: ctx.certificate().certPem });
+  // Client-facing TLS (IMAP, Web Access) reads the CAS certificate from disk, so an operator's
+  // replaced PEM files take effect without a restart (watched below).
+  const certDir = path.join(ctx.config.dataDir, 'certs');
+  let current = loadOrCreateRoleCertificate(certDir, 'cas');
+  const tls = () => ({ key: current.keyPem, cert: current.certPem });
   const imap = new ImapServer({
     resolveInstance: ctx.resolveInstance, tls, productName: () => branding.productName, log: ctx.log,
     host: ctx.config.host, plainPort: port(ctx.config, 'imap'), tlsPort: port(ctx.config, 'imaps'),
@@ -60,5 +70,24 @@ registerCasService(async (ctx) => {
     },
     { port: port(ctx.config, 'https'), host: ctx.config.host, tls: tls() },
   );
-  return { close: async () => { await web.close(); await imap.close(); } };
+  let reloadTimer: NodeJS.Timeout | null = null;
+  const watcher = watch(certDir, () => {
+    if (reloadTimer) clearTimeout(reloadTimer);
+    // Editors and cp write in steps: wait until the files have settled.
+    reloadTimer = setTimeout(() => {
+      try {
+        const next = loadOrCreateRoleCertificate(certDir, 'cas');
+        if (next.thumbprint === current.thumbprint) return;
+        // Check the pair before use: a key that does not match its certificate is refused and the old pair stays.
+        createSecureContext({ key: next.keyPem, cert: next.certPem });
+        current = next;
+        imap.reloadCertificate();
+        (web.app.server as unknown as import('node:tls').Server).setSecureContext({ key: next.keyPem, cert: next.certPem });
+        ctx.log.info({ thumbprint: next.thumbprint }, 'CAS certificate reloaded from disk');
+      } catch (err) {
+        ctx.log.error({ err: (err as Error).message }, 'new CAS certificate refused; the previous one stays in use');
+      }
+    }, CERT_SETTLE_MS);
+  });
+  return { close: async () => { watcher.close(); if (reloadTimer) clearTimeout(reloadTimer); await web.close(); await imap.close(); } };
 });
