@@ -72,6 +72,12 @@ describe('folder moves and the remaining store functions', () => {
     expect((await acme.management<{ stores: number }>('MaintainFileSystemDatabases', {})).stores).toBe(1);
     expect(await acme.management('UpgradeStore', { id })).toMatchObject({ upgraded: false });
     await expect(acme.management('UpgradeStore', { id: 77 })).rejects.toThrow(/does not exist/);
+    // Rebuilding the index from content gives back the same search answers.
+    const merged = (await folder('jane/Merged'))!;
+    const before = await acme.search({ session, folderId: merged.id, criteria: { key: 'body', value: 'mips' } });
+    await acme.management('SelectAllStoreIndexesForRebuild', {});
+    expect(await acme.management<{ id: number; messages: number }[]>('RebuildSelectedStoreIndexes', {})).toEqual([{ id, messages: 55 }]);
+    expect(await acme.search({ session, folderId: merged.id, criteria: { key: 'body', value: 'mips' } })).toEqual(before);
     const verify = await acme.management<{ problems: string[] }[]>('VerifyStores', { includeIndexes: true });
     expect(verify.flatMap((v) => v.problems)).toEqual([]);
   });

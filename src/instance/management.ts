@@ -124,9 +124,10 @@ export function instanceFunctions(archive: Archive, users: Users, safeMode: () =
       return recoverStore(archive, id, ctx.progress, ctx.signal);
     },
     CompactStore: (a, ctx) => compactStore(archive, needStore(a.id), ctx.progress, ctx.signal),
-    RebuildSelectedStoreIndexes: (_a, ctx) => {
+    RebuildSelectedStoreIndexes: async (_a, ctx) => {
       const selected = archive.settings.read<number[]>('indexesSelectedForRebuild', []);
-      const out = selected.filter((id) => archive.openStoresList().some((s) => s.id === id)).map((id) => ({ id, ...rebuildIndex(archive, id, ctx.progress, ctx.signal) }));
+      const out: { id: number; messages: number }[] = [];
+      for (const id of selected.filter((x) => archive.openStoresList().some((s) => s.id === x))) out.push({ id, ...(await rebuildIndex(archive, id, ctx.progress, ctx.signal)) });
       archive.settings.write('indexesSelectedForRebuild', []);
       return out;
     },

@@ -6,7 +6,7 @@
 import type { SearchCriterion } from '../api.js';
 import type { Archive } from '../archive.js';
 import type { ArchiveStore, StoredMessage } from '../store/store.js';
-import { decodeHeaderValue, parseMessage, partText } from '../../common/mime/index.js';
+import { decodeHeaderValue, parseMessage } from '../../common/mime/index.js';
 import { ftsRowids, substringCandidatesQuery, type Columns } from './fts-query.js';
 
 interface Candidate { store: ArchiveStore; msg: StoredMessage; index: number }
@@ -136,4 +136,3 @@ export function searchFolder(archive: Archive, folderId: number, criteria: Searc
   return new ImapSearch(archive, messages).run(criteria);
 }
 
-export { partText };

@@ -200,25 +200,17 @@ export async function indexRows(store: ArchiveStore, ids: number[]): Promise<voi
 }
 
 /** Drops and rebuilds the full-text index of a store from its messages. */
-export function rebuildIndex(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): { messages: number } {
+export async function rebuildIndex(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): Promise<{ messages: number }> {
   const store = archive.store(storeId);
-  const rows = store.db.prepare('SELECT id, folder_id, uid, lower(hex(sha256)) AS sha256, flags, internal_date FROM messages').all() as { id: number; folder_id: number; uid: number; sha256: string; flags: string; internal_date: number }[];
+  const ids = store.db.prepare('SELECT id FROM messages ORDER BY id').pluck().all() as number[];
   store.index.exec(`DELETE FROM fts`);
-  const ins = store.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)');
   let n = 0;
-  for (let i = 0; i < rows.length; i += 500) {
+  for (let i = 0; i < ids.length; i += 500) {
     checkAbort(signal);
-    const chunk = rows.slice(i, i + 500);
-    store.index.transaction(() => {
-      for (const r of chunk) {
-        const raw = store.readRaw(r.sha256);
-        const f = archive.folders.get(r.folder_id);
-        const nr = archive.rowFor(prepareMessage(raw), r.sha256, r.folder_id, { uid: r.uid, modseq: 0, uidValidity: 0, folderPath: f?.path ?? '' }, [], r.internal_date);
-        ins.run(r.id, nr.fts.subject, nr.fts.addresses, nr.fts.body, nr.fts.attachmentNames, nr.fts.attachmentText, nr.fts.headers);
-        n++;
-      }
-    })();
-    progress(Math.round((n / Math.max(1, rows.length)) * 100), `indexed ${n} of ${rows.length} messages`);
+    // The same text as at archive time, PDF attachments included.
+    await indexRows(store, ids.slice(i, i + 500));
+    n = Math.min(ids.length, i + 500);
+    progress(Math.round((n / Math.max(1, ids.length)) * 100), `indexed ${n} of ${ids.length} messages`);
   }
   return { messages: n };
 }
