@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { randomPortOffset } from './helpers/ports.js';
 
 const run = promisify(execFile);
 const CLI = path.resolve(__dirname, '../dist/cli.js');
@@ -37,7 +38,7 @@ describe('kill -9 of the whole server (Instance Host included) in the middle of 
   });
 
   it('ends with every message exactly once after rerunning the import, and VerifyStores is clean', async () => {
-    const offset = String(20_000 + Math.floor(Math.random() * 30_000));
+    const offset = String(randomPortOffset());
     const base = ['--data', data, '--port-offset', offset];
     const api = async (fn: string, ...args: string[]) => {
       const r = await coffer(['api', ...base, fn, ...args]);

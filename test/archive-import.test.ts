@@ -7,6 +7,7 @@ import { startEngine, type Engine } from './helpers/engine.js';
 import type { InstanceClient } from '../src/instance/client.js';
 import { loadConfig } from '../src/common/config.js';
 import { runImport } from '../src/cli/import.js';
+import { randomPortOffset } from './helpers/ports.js';
 
 const CORPUS = path.resolve(__dirname, '../../shared/corpus');
 const CLI = path.resolve(__dirname, '../dist/cli.js');
@@ -41,7 +42,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 describe('import', () => {
   let engine: Engine;
   let acme: InstanceClient;
-  const portOffset = 20000 + Math.floor(Math.random() * 20000);
+  const portOffset = randomPortOffset();
 
   beforeAll(async () => {
     engine = await startEngine({ portOffset });

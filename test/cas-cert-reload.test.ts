@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { generateSelfSigned } from '../src/common/certs.js';
+import { randomPortOffset } from './helpers/ports.js';
 
 const CLI = path.resolve(__dirname, '../dist/cli.js');
 
@@ -24,7 +25,7 @@ describe('the CAS certificate', () => {
   afterAll(() => { child?.kill('SIGKILL'); rmSync(data, { recursive: true, force: true }); });
 
   it('is read again from disk when an operator replaces it: new IMAP and HTTPS connections get the new one, no restart', async () => {
-    const offset = 20_000 + Math.floor(Math.random() * 30_000);
+    const offset = randomPortOffset();
     child = spawn(process.execPath, [CLI, 'start', '--data', data, '--port-offset', String(offset)], { env: { ...process.env, COFFER_LOG_LEVEL: 'warn', COFFER_ADMIN_PASSWORD: 'Cert-reload-1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d) => { out += d; });

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync, statSync }
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { randomPortOffset } from './helpers/ports.js';
 
 const run = promisify(execFile);
 const CLI = path.resolve(__dirname, '../dist/cli.js');
-const randomPortOffset = () => 20_000 + Math.floor(Math.random() * 30_000);
 const env = (() => { const e = { ...process.env, COFFER_LOG_LEVEL: 'warn' }; delete e.COFFER_ADMIN_PASSWORD; return e; })();
 
 interface Started { child: ChildProcess; output: () => string; exited: Promise<number | null> }

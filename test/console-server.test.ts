@@ -13,6 +13,7 @@ import { generate } from 'otplib';
 import { createLogger } from '../src/common/logger.js';
 import { loadConfig } from '../src/common/config.js';
 import { startCofferServer, type CofferServer } from '../src/server/coffer-server.js';
+import { randomPortOffset } from './helpers/ports.js';
 
 const ADMIN_PASSWORD = 'console-admin-password-1';
 const ARTIFACTS = path.resolve(__dirname, 'artifacts');
@@ -70,7 +71,7 @@ describe('management console of coffer start', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-console-server-'));
-    const config = loadConfig({ data: dataDir, 'port-offset': String(20_000 + Math.floor(Math.random() * 30_000)) }, {});
+    const config = loadConfig({ data: dataDir, 'port-offset': String(randomPortOffset()) }, {});
     server = await startCofferServer(config, { log: createLogger('silent'), productVersion: 'test', env: { COFFER_ADMIN_PASSWORD: ADMIN_PASSWORD }, casServices: [] });
     const management = server.management!;
     await management.invoke('CreateInstance', { config: { instanceID: 'acme', displayName: 'Acme Corp', instanceHost: management.serverName, startMode: 'manual' } });

@@ -10,12 +10,9 @@ import { loadConfig } from '../src/common/config.js';
 import { ManagementApiClient } from '../src/management/client/api-client.js';
 import { startCofferServer, type CofferServer } from '../src/server/coffer-server.js';
 import type { Envelope } from '../src/management/api/envelope.js';
+import { randomPortOffset } from './helpers/ports.js';
 
 const PASSWORD = 'test-admin-password-1';
-
-function randomPortOffset(): number {
-  return 20_000 + Math.floor(Math.random() * 30_000);
-}
 
 describe('instance lifecycle through the Management API over HTTPS', () => {
   let dataDir: string;

@@ -15,10 +15,10 @@ import { RoutingClient } from '../src/cas/routing/routing-client.js';
 import { createInstanceResolver } from '../src/cas/routing/instance-resolver.js';
 import { ROUTING_RPC } from '../src/cas/routing/routing-wire.js';
 import type { Envelope } from '../src/management/api/envelope.js';
+import { randomPortOffset } from './helpers/ports.js';
 
 const PASSWORD = 'routing-admin-password';
 const silent = createLogger('silent');
-const randomPortOffset = () => 20_000 + Math.floor(Math.random() * 30_000);
 
 async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
   const until = Date.now() + timeoutMs;
