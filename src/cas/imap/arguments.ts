@@ -1,24 +1,9 @@
 /**
  * Small argument schemas shared by command modules: they turn tokens into typed values or a BAD.
  */
-import { badSyntax, decodeMutf7, fail, ok, type ParseResult, type Token } from './protocol/index.js';
+import { astringValue, badSyntax, decodeMutf7, fail, ok, type ParseResult, type Token } from './protocol/index.js';
 
-/** astring = 1*ASTRING-CHAR / string (RFC 3501 §9); NIL is not an astring. */
-export function astringValue(token: Token | undefined): string | null {
-  if (token === undefined) return null;
-  switch (token.type) {
-    case 'atom':
-      return token.value;
-    case 'number':
-      return token.raw;
-    case 'string':
-      return token.value;
-    case 'literal':
-      return token.isDiscarded ? null : token.value.toString('utf8');
-    default:
-      return null;
-  }
-}
+export { astringValue };
 
 /** A mailbox name (RFC 3501 §5.1), decoded from modified UTF-7. */
 export type MailboxName = string & { readonly __mailboxName: unique symbol };

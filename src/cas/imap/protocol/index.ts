@@ -7,7 +7,7 @@ export * from './limits.js';
 export * from './errors.js';
 export * from './response-codes.js';
 export type { Token, AtomToken, AtomSection, NumberToken, StringToken, LiteralToken, NilToken, ListToken } from './tokens.js';
-export { tokenizeLine } from './tokens.js';
+export { tokenizeLine, astringValue } from './tokens.js';
 export * from './parser.js';
 export * from './log-redaction.js';
 export * from './quote.js';

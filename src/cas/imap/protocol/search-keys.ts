@@ -10,7 +10,7 @@ import { badCharset, badSyntax, fail, limitExceeded, ok, printable, type ParseRe
 import { MAX_SEARCH_DEPTH, MAX_SEARCH_KEYS } from './limits.js';
 import { parseModSeq } from './fetch-items.js';
 import { looksLikeSequenceSet, sequenceSetFromToken, type SequenceSet } from './sequence-set.js';
-import type { Token } from './tokens.js';
+import { astringValue, type Token } from './tokens.js';
 
 /** A calendar date from `d-Mon-yyyy`; time and zone are ignored, as RFC 3501 requires. */
 export interface SearchDate {
@@ -103,22 +103,6 @@ function atomText(token: Token | undefined): string | null {
   return null;
 }
 
-/** astring without NIL: an atom, number, quoted string or literal. */
-function astringText(token: Token | undefined): string | null {
-  if (token === undefined) return null;
-  switch (token.type) {
-    case 'atom':
-      return token.value;
-    case 'number':
-      return token.raw;
-    case 'string':
-      return token.value;
-    case 'literal':
-      return token.isDiscarded ? null : token.value.toString('utf8');
-    default:
-      return null;
-  }
-}
 
 /**
  * date = date-text / DQUOTE date-text DQUOTE; date-text = date-day "-" date-month "-" date-year.
@@ -198,7 +182,7 @@ class SearchKeyReader {
       case 'TEXT':
         return this.withString(name, (value) => ({ type: 'text', value }));
       case 'HEADER': {
-        const fieldName = astringText(this.tokens[this.index++]);
+        const fieldName = astringValue(this.tokens[this.index++]);
         if (fieldName === null || !/^[\x21-\x39\x3b-\x7e]+$/.test(fieldName)) return fail(badSyntax('HEADER needs a field name and a string'));
         return this.withString(name, (value) => ({ type: 'header', field: fieldName.toLowerCase(), value }));
       }
@@ -237,7 +221,7 @@ class SearchKeyReader {
   }
 
   private withString(name: string, build: (value: string) => SearchKey): ParseResult<SearchKey> {
-    const value = astringText(this.tokens[this.index++]);
+    const value = astringValue(this.tokens[this.index++]);
     if (value === null) return fail(badSyntax(`${name} needs a string argument`));
     return ok(build(value));
   }
@@ -290,7 +274,7 @@ export function parseSearch(args: readonly Token[]): ParseResult<SearchRequest> 
   let charset = 'US-ASCII';
   if (reader.peekKeyword() === 'CHARSET') {
     reader.take();
-    const name = astringText(reader.take());
+    const name = astringValue(reader.take());
     if (name === null) return fail(badSyntax('CHARSET needs a charset name'));
     charset = name.toUpperCase();
     if (!SUPPORTED_CHARSETS.has(charset)) return fail(badCharset(name));

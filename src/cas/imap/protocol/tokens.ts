@@ -58,6 +58,23 @@ export interface ListToken {
 
 export type Token = AtomToken | NumberToken | StringToken | LiteralToken | NilToken | ListToken;
 
+/** astring = 1*ASTRING-CHAR / string (RFC 3501 §9): an atom, number, quoted string or literal; NIL is not one. */
+export function astringValue(token: Token | undefined): string | null {
+  if (token === undefined) return null;
+  switch (token.type) {
+    case 'atom':
+      return token.value;
+    case 'number':
+      return token.raw;
+    case 'string':
+      return token.value;
+    case 'literal':
+      return token.isDiscarded ? null : token.value.toString('utf8');
+    default:
+      return null;
+  }
+}
+
 /** What the tokenizer found at the end of a segment. */
 export type SegmentResult =
   | { readonly kind: 'end' }
