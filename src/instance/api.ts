@@ -16,8 +16,23 @@ export type FolderPrivilege = 'read' | 'write' | 'delete';
 export type SessionToken = string;
 
 export type AuthResult =
-  | { ok: true; session: SessionToken; userName: string; fullName: string; isAdmin: boolean; privileges: GlobalPrivilege[]; emailAddress: string | null }
+  | {
+    ok: true; session: SessionToken; userName: string; fullName: string; isAdmin: boolean; privileges: GlobalPrivilege[]; emailAddress: string | null;
+    /** Issued when `trustDevice` came with a right TOTP code: the browser keeps it and sends it as `deviceToken` next time. */
+    deviceToken?: { token: string; expiresAt: number };
+    /** The instance requires MFA for web logins and the user has none: the session may only enrol (`mfaEnable`). */
+    mfaEnrolmentRequired?: boolean;
+  }
   | { ok: false; reason: 'credentials' | 'privilege' | 'safeMode' | 'mfaRequired'; message: string };
+
+/** What `authenticate` takes. `deviceToken`/`trustDevice` are for the web channel ("trust this device for 14 days"). */
+export interface AuthRequest {
+  user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string; totp?: string;
+  /** A token from an earlier `trustDevice` login: a valid, unexpired one of the same user stands in for the TOTP code. */
+  deviceToken?: string;
+  /** With a right TOTP code: issue a device token (valid 14 days). */
+  trustDevice?: boolean;
+}
 
 export interface FolderInfo {
   /** Stable numeric id inside the instance. */
@@ -119,8 +134,8 @@ export interface ChangeEvent {
 
 /** Read-side methods the CAS may call; all take the session issued by `authenticate`. */
 export interface ArchiveReader {
-  /** With MFA on, a right password answers `mfaRequired` until `totp` carries a valid code. */
-  authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string; totp?: string }): Promise<AuthResult>;
+  /** With MFA on, a right password answers `mfaRequired` until `totp` carries a valid code (or `deviceToken` a trusted device). */
+  authenticate(p: AuthRequest): Promise<AuthResult>;
   logout(p: { session: SessionToken }): Promise<void>;
   listFolders(p: { session: SessionToken }): Promise<FolderInfo[]>;
   folderStatus(p: { session: SessionToken; folderId: number }): Promise<FolderStatus>;

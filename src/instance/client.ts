@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { RoleCertificate } from '../common/certs.js';
 import { connectPinned } from '../common/mtls.js';
 import { RpcPeer, sendHello } from '../common/rpc/peer.js';
-import { RPC, type ArchiveReader, type AuthResult, type ChangeEvent, type FolderInfo, type FolderStatus, type IngestResult, type MessageMeta, type MetaField, type SearchCriterion, type SessionToken, type LoginChannel, type ArchiveQuery, type ArchiveHit } from './api.js';
+import { RPC, type ArchiveReader, type AuthResult, type ChangeEvent, type FolderInfo, type FolderStatus, type IngestResult, type MessageMeta, type MetaField, type SearchCriterion, type SessionToken, type AuthRequest, type ArchiveQuery, type ArchiveHit } from './api.js';
 
 export interface HostAddress { host: string; port: number; thumbprint: string }
 
@@ -38,7 +38,7 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
   close(): void { this.peer.close(); }
 
   status(): Promise<{ instanceId: string; frozen: boolean; safeMode: boolean; pid: number }> { return this.peer.call(RPC.status); }
-  authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string }): Promise<AuthResult> { return this.peer.call(RPC.authenticate, p); }
+  authenticate(p: AuthRequest): Promise<AuthResult> { return this.peer.call(RPC.authenticate, p); }
   logout(p: { session: SessionToken }): Promise<void> { return this.peer.call(RPC.logout, p); }
   listFolders(p: { session: SessionToken }): Promise<FolderInfo[]> { return this.peer.call(RPC.listFolders, p); }
   folderStatus(p: { session: SessionToken; folderId: number }): Promise<FolderStatus> { return this.peer.call(RPC.folderStatus, p); }

@@ -37,7 +37,7 @@ export class InstanceProcess {
     this.safeMode = opts.safeMode;
     const db = openInstanceDb(opts.baseDir);
     this.archive = new Archive(db, opts.baseDir, opts.log);
-    this.users = new Users(db, () => this.safeMode);
+    this.users = new Users(db, () => this.safeMode, { requireMfaForWeb: () => this.archive.settings.read<boolean>('requireMfa', false) });
     const auditInsert = db.prepare('INSERT INTO audit (time, user_name, action, details) VALUES (?, ?, ?, ?)');
     this.audit = (user, action, details) => { auditInsert.run(Date.now(), user, action, JSON.stringify(details)); };
     this.reader = new Reader(this.archive, this.users, this.audit);
@@ -97,7 +97,7 @@ export class InstanceProcess {
     peer.handle(RPC.connectionLog, (p: { lines: string[] }) => { this.connectionLog.append(Array.isArray(p?.lines) ? p.lines.map(String) : []); return null; });
     // The user's own account (Web Access): audit entries, password, MFA, restore settings.
     peer.handle(RPC.audit, (p: { session: string | null; action: string; details?: Record<string, unknown> }) => {
-      const user = p?.session ? this.users.session(p.session).userName : (typeof p?.details?.user === 'string' ? p.details.user : null);
+      const user = p?.session ? this.users.session(p.session, { duringEnrolment: true }).userName : (typeof p?.details?.user === 'string' ? p.details.user : null);
       if (typeof p?.action !== 'string' || !/^[A-Za-z]{1,64}$/.test(p.action)) throw new InstanceError('INVALID_ARGUMENT', 'action: expected a word');
       this.audit(user, p.action, p.details ?? {});
       return null;

@@ -18,7 +18,7 @@ import { MemorySessionStore, type WebSessionStore } from './session-store.js';
 import { loadStaticAssets, type StaticAssets } from './assets.js';
 import { isLocale, pickLocale, translator } from './i18n.js';
 import { WebError, UNAVAILABLE_RPC_CODES, NOT_FOUND_RPC_CODES } from './errors.js';
-import { base, checkCsrf, pageContext, sendPage } from './context.js';
+import { base, checkCsrf, currentLogin, pageContext, sendPage } from './context.js';
 import { errorPage } from './views/layout.js';
 import { LoginBackoff } from './login-backoff.js';
 import { loginRoutes } from './routes/login.js';
@@ -53,7 +53,7 @@ export interface WebAccessOptions {
   /** Default: in-memory, bounded (lru-cache). Pass a shared (Redis) store when several CASes serve one name. */
   sessionStore?: WebSessionStore;
   audit?: AuditFn;
-  /** Self-service account functions the instance offers (change password, MFA); absent ones are shown as unavailable. */
+  /** Self-service account functions (change password, MFA); default: the instance's own RPCs. A service given here replaces them (functions it leaves out are shown as unavailable). */
   account?: AccountService;
   /** Outgoing SMTP of each instance (its `SetSmtpSettings`), for "restore to mailbox"; absent: not offered. */
   restore?: RestoreService;
@@ -82,6 +82,8 @@ declare module 'fastify' {
 const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DEFAULT_IDLE_MS = 30 * 60_000;
 const DEFAULT_ABSOLUTE_MS = 12 * 3600_000;
+/** Routes open to a session that still has to enrol in MFA the instance requires. */
+const ENROLMENT_ROUTES = new Set(['/:inst/account', '/:inst/account/mfa/start', '/:inst/account/mfa/confirm', '/:inst/logout']);
 /** Form posts are small: login fields, a list of selected messages for export. */
 const BODY_LIMIT_BYTES = 256 * 1024;
 
@@ -203,6 +205,14 @@ export async function buildWebApp(options: WebAccessOptions, https?: { key: stri
       }
       // Written back at most once a minute, so reads do not rewrite the session on every request.
       if (now - l.lastSeenMs > 60_000) request.session.login = { ...l, lastSeenMs: now };
+    });
+    // MFA the instance requires and the user has not set up: only enrolment and logout are open
+    // (the instance refuses the session everything else too; this turns that into a way forward).
+    inst.addHook('preHandler', async (request, reply) => {
+      if (!currentLogin(request)?.mfaEnrolmentRequired) return;
+      if (ENROLMENT_ROUTES.has(request.routeOptions.url ?? '')) return;
+      if (request.method === 'GET' || request.method === 'HEAD') return reply.redirect(`${base(request)}/account`, 303);
+      throw new WebError('FORBIDDEN');
     });
     await inst.register(loginRoutes);
     await inst.register(mailRoutes);

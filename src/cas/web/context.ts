@@ -21,6 +21,8 @@ export interface WebLogin {
   emailAddress: string | null;
   loginAtMs: number;
   lastSeenMs: number;
+  /** The instance requires MFA and the user has none yet: only the enrolment pages are open. */
+  mfaEnrolmentRequired?: boolean;
 }
 
 declare module 'fastify' {

@@ -52,6 +52,8 @@ const instanceFields: Record<string, FieldSpec> = {
   baseDirectory: optionalString,
   debugLogEnabled: optionalBool,
   imapServerConnectionLogEnabled: optionalBool,
+  /** Coffer's addition: Web Access logins need MFA (see docs/decisions.md). */
+  webAccessMfaRequired: optionalBool,
   vssWriterEnabled: optionalBool,
   vssWriterExcludeIndexes: optionalBool,
 };

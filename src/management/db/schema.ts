@@ -19,6 +19,11 @@ export interface InstanceConfig {
   baseDirectory: string;
   debugLogEnabled: boolean;
   imapServerConnectionLogEnabled: boolean;
+  /**
+   * Coffer's own addition (docs/decisions.md): Web Access logins need TOTP MFA; a user without it
+   * is led into enrolment at login. Pushed into the instance (its `requireMfa` setting).
+   */
+  webAccessMfaRequired: boolean;
   vssWriterEnabled: boolean;
   vssWriterExcludeIndexes: boolean;
 }
@@ -138,6 +143,11 @@ function boolean(node: Node, key: string, path: string): boolean {
   return value;
 }
 
+/** A flag added after the first release: absent in older files means false. */
+function optionalBoolean(node: Node, key: string, path: string): boolean {
+  return node[key] === undefined ? false : boolean(node, key, path);
+}
+
 function integer(node: Node, key: string, path: string, min: number, max: number): number {
   const value = node[key];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -173,7 +183,7 @@ function readInstance(value: unknown, path: string): InstanceRecord {
   if (aliasProblem) throw new SchemaProblem(`${path}.alias: '${alias}' ${aliasProblem}`);
   const configPath = `${path}.config`;
   const config = object(node.config, configPath);
-  onlyKeys(config, configPath, ['displayName', 'baseDirectory', 'debugLogEnabled', 'imapServerConnectionLogEnabled', 'vssWriterEnabled', 'vssWriterExcludeIndexes']);
+  onlyKeys(config, configPath, ['displayName', 'baseDirectory', 'debugLogEnabled', 'imapServerConnectionLogEnabled', 'webAccessMfaRequired', 'vssWriterEnabled', 'vssWriterExcludeIndexes']);
   return {
     id,
     alias,
@@ -184,6 +194,7 @@ function readInstance(value: unknown, path: string): InstanceRecord {
       baseDirectory: string(config, 'baseDirectory', configPath),
       debugLogEnabled: boolean(config, 'debugLogEnabled', configPath),
       imapServerConnectionLogEnabled: boolean(config, 'imapServerConnectionLogEnabled', configPath),
+      webAccessMfaRequired: optionalBoolean(config, 'webAccessMfaRequired', configPath),
       vssWriterEnabled: boolean(config, 'vssWriterEnabled', configPath),
       vssWriterExcludeIndexes: boolean(config, 'vssWriterExcludeIndexes', configPath),
     },

@@ -92,11 +92,18 @@ async function onHost<T>(services: InstanceServices, record: InstanceRecord, wha
   }
 }
 
+/** Settings the instance applies itself, pushed at every start and when they change. */
+const LOCAL_SETTINGS = ['imapServerConnectionLogEnabled', 'webAccessMfaRequired'] as const;
+
 /** Pushes the settings the instance applies itself (SetInstanceLocalConfiguration). */
 export async function pushLocalConfiguration(services: InstanceServices, record: InstanceRecord, connect: InstanceConnector): Promise<void> {
   const client = await connect(record);
   try {
-    await client.management('SetInstanceLocalConfiguration', { imapServerConnectionLogEnabled: record.config.imapServerConnectionLogEnabled });
+    await client.management('SetInstanceLocalConfiguration', {
+      imapServerConnectionLogEnabled: record.config.imapServerConnectionLogEnabled,
+      // The instance's own name for it: its logins ask for MFA enrolment on the web channel.
+      requireMfa: record.config.webAccessMfaRequired,
+    });
   } finally {
     client.close();
   }
@@ -130,6 +137,7 @@ function newConfig(config: Record<string, unknown>, baseDirectory: string): Inst
     baseDirectory,
     debugLogEnabled: config.debugLogEnabled === true,
     imapServerConnectionLogEnabled: config.imapServerConnectionLogEnabled === true,
+    webAccessMfaRequired: config.webAccessMfaRequired === true,
     vssWriterEnabled: config.vssWriterEnabled === true,
     vssWriterExcludeIndexes: config.vssWriterExcludeIndexes === true,
   };
@@ -243,6 +251,7 @@ export function instanceLifecycleFunctions(services: InstanceServices, connect: 
           baseDirectory,
           debugLogEnabled: flag('debugLogEnabled'),
           imapServerConnectionLogEnabled: flag('imapServerConnectionLogEnabled'),
+          webAccessMfaRequired: flag('webAccessMfaRequired'),
           vssWriterEnabled: flag('vssWriterEnabled'),
           vssWriterExcludeIndexes: flag('vssWriterExcludeIndexes'),
         },
@@ -258,7 +267,7 @@ export function instanceLifecycleFunctions(services: InstanceServices, connect: 
         if (index < 0) throw new ManagementError('NOT_FOUND', `Instance '${current.id}' does not exist.`);
         draft.instances[index] = next;
       });
-      if (SERVING_STATUSES.includes(viewInstance(services, next).status) && next.config.imapServerConnectionLogEnabled !== current.config.imapServerConnectionLogEnabled) {
+      if (SERVING_STATUSES.includes(viewInstance(services, next).status) && LOCAL_SETTINGS.some((key) => next.config[key] !== current.config[key])) {
         await pushLocalConfiguration(services, next, connect);
       }
       services.changed();

@@ -1,12 +1,15 @@
 /**
  * Self-service account functions. They need instance calls that change the user's own record
- * (password with the instance's policy, TOTP secret); those arrive through `AccountService`, and a
- * function the instance does not offer yet is shown as unavailable rather than faked.
+ * (password with the instance's policy, TOTP secret); those arrive through `AccountService`
+ * (by default the instance's own RPCs), and a function a service leaves out is shown as unavailable.
+ *
+ * When the instance requires MFA and the user has none, this page is where login leads, and the
+ * only place open (see the enrolment gate in app.ts) until a confirmed code turns MFA on.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { generateSecret, generateURI, verifySync } from 'otplib';
 import type { InstanceClient } from '../../../instance/client.js';
-import { pageContext, requireLogin, sendPage, type WebLogin } from '../context.js';
+import { base, pageContext, requireLogin, sendPage, type WebLogin } from '../context.js';
 import { accountPage, type AccountViewModel } from '../views/account.js';
 
 export interface AccountCallContext { instanceId: string; client: InstanceClient; session: string; userName: string }
@@ -20,13 +23,28 @@ export interface AccountService {
   /** Stores a confirmed TOTP secret; from then on `authenticate` asks for a code. */
   mfaEnable?(c: AccountCallContext, p: { secret: string }): Promise<AccountResult>;
   mfaDisable?(c: AccountCallContext): Promise<AccountResult>;
+  /** Whether the instance requires MFA (then it cannot be turned off). */
+  mfaRequired?(c: AccountCallContext): Promise<boolean>;
 }
+
+const asResult = async (fn: () => Promise<unknown>): Promise<AccountResult> => {
+  try { await fn(); return { ok: true }; } catch (e) { return { ok: false, message: (e as Error).message }; }
+};
+
+/** The instance's own account RPCs (changePassword, mfaStatus, mfaEnable, mfaDisable), called with the user's session. */
+export const instanceAccountService: Required<AccountService> = {
+  changePassword: (c, p) => asResult(() => c.client.changePassword({ session: c.session, ...p })),
+  mfaStatus: async (c) => (await c.client.mfaStatus({ session: c.session })).status,
+  mfaEnable: (c, p) => asResult(() => c.client.mfaEnable({ session: c.session, secret: p.secret })),
+  mfaDisable: (c) => asResult(() => c.client.mfaDisable({ session: c.session })),
+  mfaRequired: async (c) => (await c.client.mfaStatus({ session: c.session })).required,
+};
 
 const csrfOnly = { type: 'object', properties: { _csrf: { type: 'string', maxLength: 100 } }, required: ['_csrf'], additionalProperties: false } as const;
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
   const { branding } = app.web.options;
-  const svc: AccountService = app.web.options.account ?? {};
+  const svc: AccountService = app.web.options.account ? { mfaRequired: instanceAccountService.mfaRequired, ...app.web.options.account } : instanceAccountService;
   const callCtx = (request: FastifyRequest, login: WebLogin): AccountCallContext => ({ instanceId: login.instanceId, client: request.instance!.client, session: login.token, userName: login.userName });
 
   async function render(request: FastifyRequest, reply: Parameters<typeof sendPage>[0], message?: AccountViewModel['message'], status = 200) {
@@ -35,10 +53,13 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     const hasPriv = login.privileges.includes('changePassword');
     const mfa = svc.mfaStatus && svc.mfaEnable && svc.mfaDisable ? await svc.mfaStatus(callCtx(request, login)) : 'unavailable';
     const pending = request.session.mfaPending;
+    const enrolment = login.mfaEnrolmentRequired === true;
     const model: AccountViewModel = {
-      canChangePassword: !svc.changePassword ? 'unavailable' : hasPriv ? 'yes' : 'noPrivilege',
+      canChangePassword: enrolment ? 'afterEnrolment' : !svc.changePassword ? 'unavailable' : hasPriv ? 'yes' : 'noPrivilege',
       mfa,
       mfaPending: pending && mfa === 'off' ? { secret: pending, uri: generateURI({ issuer: branding.current.productName, label: login.userName, secret: pending }) } : undefined,
+      mfaRequired: enrolment || (mfa === 'on' && svc.mfaRequired ? await svc.mfaRequired(callCtx(request, login)) : false),
+      enrolment,
       message,
     };
     return sendPage(reply, accountPage(ctx, model), status);
@@ -83,6 +104,11 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     if (!ok) return render(request, reply, { kind: 'error', text: t('account.mfaBadCode') }, 400);
     const r = await svc.mfaEnable(callCtx(request, login), { secret });
     request.session.mfaPending = undefined;
+    if (r.ok && login.mfaEnrolmentRequired) {
+      // Enrolment was what stood between the user and the archive; the instance has opened the session.
+      request.session.login = { ...login, mfaEnrolmentRequired: undefined };
+      return reply.redirect(`${base(request)}/folders`, 303);
+    }
     return render(request, reply, r.ok ? { kind: 'ok', text: t('account.mfaEnabled') } : { kind: 'error', text: r.message });
   });
 

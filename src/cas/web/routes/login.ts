@@ -11,6 +11,13 @@ import { WebError } from '../errors.js';
 import type { MessageKey } from '../i18n.js';
 
 const csrfField = { type: 'string', maxLength: 100 } as const;
+/**
+ * "Trust this device for 14 days": the instance's device token, kept by the browser only for this
+ * instance's web path. The instance stores a hash and decides; the CAS only carries it.
+ */
+export const DEVICE_COOKIE = 'coffer_device';
+/** Longer than any token the instance issues: a bigger cookie is not one of ours and is not passed on. */
+const MAX_DEVICE_TOKEN_CHARS = 200;
 
 export async function loginRoutes(app: FastifyInstance): Promise<void> {
   const { branding } = app.web.options;
@@ -45,11 +52,14 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(`${base(request)}/login`, 303);
   });
 
-  app.post<{ Body: { _csrf: string; password: string; username?: string; totp?: string } }>('/login/password', {
+  app.post<{ Body: { _csrf: string; password: string; username?: string; totp?: string; trust?: '1' } }>('/login/password', {
     schema: {
       body: {
         type: 'object',
-        properties: { _csrf: csrfField, password: { type: 'string', maxLength: 1024 }, username: { type: 'string', maxLength: 255 }, totp: { type: 'string', maxLength: 10 } },
+        properties: {
+          _csrf: csrfField, password: { type: 'string', maxLength: 1024 }, username: { type: 'string', maxLength: 255 }, totp: { type: 'string', maxLength: 10 },
+          trust: { type: 'string', enum: ['1'] },
+        },
         required: ['_csrf', 'password'], additionalProperties: false,
       },
     },
@@ -68,7 +78,12 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     }
     const reader: ArchiveReader = inst.client;
     const totp = request.body.totp?.trim();
-    const r = await reader.authenticate({ user: pending.user, password: request.body.password, channel: 'web', remote, userAgent, ...(totp ? { totp } : {}) });
+    const deviceToken = request.cookies[DEVICE_COOKIE];
+    const r = await reader.authenticate({
+      user: pending.user, password: request.body.password, channel: 'web', remote, userAgent, ...(totp ? { totp } : {}),
+      ...(deviceToken && deviceToken.length <= MAX_DEVICE_TOKEN_CHARS ? { deviceToken } : {}),
+      ...(totp && request.body.trust === '1' ? { trustDevice: true } : {}),
+    });
     if (!r.ok) {
       if (r.reason === 'mfaRequired') {
         request.session.pendingLogin = { ...pending, needTotp: true };
@@ -87,11 +102,19 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     request.session.login = {
       instanceId: inst.id, token: r.session, userName: r.userName, fullName: r.fullName, isAdmin: r.isAdmin,
       privileges: r.privileges, emailAddress: r.emailAddress, loginAtMs: now, lastSeenMs: now,
+      ...(r.mfaEnrolmentRequired ? { mfaEnrolmentRequired: true } : {}),
     };
     csrfToken(request);
-    await app.web.audit(inst.id, r.session, 'Login', { user: r.userName, remote, userAgent });
-    request.log.info({ instance: inst.id, user: r.userName }, 'web login');
-    return reply.redirect(`${base(request)}/folders`, 303);
+    if (r.deviceToken) {
+      reply.setCookie(DEVICE_COOKIE, r.deviceToken.token, {
+        path: `${base(request)}/`, httpOnly: true, secure: true, sameSite: 'lax',
+        maxAge: Math.max(0, Math.floor((r.deviceToken.expiresAt - now) / 1000)),
+      });
+    }
+    await app.web.audit(inst.id, r.session, 'Login', { user: r.userName, remote, userAgent, ...(r.deviceToken ? { trustedDevice: 'added' } : {}) });
+    request.log.info({ instance: inst.id, user: r.userName, mfaEnrolment: r.mfaEnrolmentRequired === true }, 'web login');
+    // An instance that requires MFA sends a user without it to enrolment first (nothing else is open).
+    return reply.redirect(`${base(request)}/${r.mfaEnrolmentRequired ? 'account' : 'folders'}`, 303);
   });
 
   app.post<{ Body: { _csrf: string } }>('/logout', {

@@ -36,7 +36,8 @@ ${p.error ? html`<p class="error" role="alert" data-testid="login-error">${p.err
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024" autofocus>
 ${p.needTotp ? html`<label for="totp">${t('login.totp')}</label>
 <p class="hint">${t('login.mfaRequired')}</p>
-<input id="totp" name="totp" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>` : ''}
+<input id="totp" name="totp" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+<label class="check"><input type="checkbox" name="trust" value="1" data-testid="trust-device"> ${t('login.trustDevice')}</label>` : ''}
 <button type="submit" class="primary">${t('login.submit')}</button>
 </form></section>`,
   });
