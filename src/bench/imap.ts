@@ -7,7 +7,8 @@
  * is measured alone.
  * Environment: BENCH_IMAP_MESSAGES (default 10,000 small messages), BENCH_IMAP_ATTACHMENTS=1
  * (generated mail with attachments, ~72 KB mean), BENCH_IMAP_LOGINS (50), BENCH_IMAP_CLIENTS (50),
- * BENCH_IMAP_IDLE (1,000 idle connections; 0 skips), BENCH_IMAP_DOVECOT=0 (Coffer only), BENCH_KEEP=1.
+ * BENCH_IMAP_IDLE (1,000 idle connections; 0 skips), BENCH_IMAP_DOVECOT=0 (Coffer only), BENCH_KEEP=1,
+ * BENCH_IMAP_DIR (a work folder kept between runs: Coffer ingests once, later runs reuse it).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -227,7 +228,9 @@ export async function runImapBench(): Promise<void> {
   const withDovecot = process.env.BENCH_IMAP_DOVECOT !== '0' && existsSync(DOVECOT);
   const idle = env('BENCH_IMAP_IDLE', 1000);
   const attachments = process.env.BENCH_IMAP_ATTACHMENTS === '1';
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-imap-'));
+  // BENCH_IMAP_DIR: a work folder kept between runs; Coffer's messages are ingested only once.
+  const dir = process.env.BENCH_IMAP_DIR ? path.resolve(process.env.BENCH_IMAP_DIR) : mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-imap-'));
+  const reuse = process.env.BENCH_IMAP_DIR !== undefined && existsSync(path.join(dir, 'instances', 'imapbench', 'ingested'));
   const log = createLogger('warn');
   const identity = loadOrCreateRoleCertificate(path.join(dir, 'certs'), 'instance-host');
   const supervisor = new InstanceSupervisor(log);
@@ -249,22 +252,23 @@ export async function runImapBench(): Promise<void> {
     supervisor.define({ instanceId, baseDir: path.join(dir, 'instances', instanceId), startMode: 'manual' });
     await supervisor.start(instanceId);
     const client = await InstanceClient.connect(instanceId, address, identity);
-    await client.management('CreateUser', { userName: 'bench', privileges: 'login', password: 'bench-pw' });
+    if (!reuse) await client.management('CreateUser', { userName: 'bench', privileges: 'login', password: 'bench-pw' });
     const message = (i: number) => generateMessage(3, i, { attachments }).raw;
     const date = (i: number) => Date.UTC(2024, 0, 1) + i * 60_000;
     let raw = 0;
     const tIngest = Date.now();
-    for (let i = 0; i < n; i += 500) {
+    for (let i = 0; i < (reuse ? 0 : n); i += 500) {
       const batch = Array.from({ length: Math.min(500, n - i) }, (_, j) => ({ name: `m-${i + j}`, folder: 'Inbox', raw: message(i + j), flags: ['\\Seen'], internalDate: date(i + j) }));
       raw += batch.reduce((s, b) => s + b.raw.length, 0);
       await client.ingest('bench', batch);
     }
-    process.stderr.write(`  Coffer: ingested ${n} messages (${(raw / 2 ** 20).toFixed(1)} MB) in ${((Date.now() - tIngest) / 1000).toFixed(1)} s\n`);
+    if (process.env.BENCH_IMAP_DIR) writeFileSync(path.join(dir, 'instances', instanceId, 'ingested'), String(n));
+    if (!reuse) process.stderr.write(`  Coffer: ingested ${n} messages (${(raw / 2 ** 20).toFixed(1)} MB) in ${((Date.now() - tIngest) / 1000).toFixed(1)} s\n`);
     client.close();
 
     const startCas = async (): Promise<{ child: ChildProcess; port: number }> => {
       const child = fork(path.join(HERE, 'imap-cas-child.js'), [], {
-        execArgv: ['--expose-gc'],
+        execArgv: ['--expose-gc', ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))], // profiles follow the bench's own flags
         env: { ...process.env, BENCH_IMAP_CHILD: JSON.stringify({ dir, host: address.host, port: address.port, thumbprint: address.thumbprint, instanceId, keyFile, certFile }) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
@@ -288,6 +292,8 @@ export async function runImapBench(): Promise<void> {
 
     if (withDovecot) {
       dovecot = await startDovecot(path.join(dir, 'dovecot'), keyFile, certFile);
+      const appended = path.join(dir, 'dovecot', 'appended');
+      if (process.env.BENCH_IMAP_DIR && existsSync(appended)) { /* kept from an earlier run */ } else {
       const tAppend = Date.now();
       // MULTIAPPEND with LITERAL+ (both Dovecot extensions), 200 messages a command: the same
       // bytes, flags and internal dates as Coffer's ingest, without a round trip per message.
@@ -303,6 +309,8 @@ export async function runImapBench(): Promise<void> {
       }
       loader.close();
       process.stderr.write(`  Dovecot: appended ${n} messages in ${((Date.now() - tAppend) / 1000).toFixed(1)} s\n`);
+      writeFileSync(appended, String(n));
+      }
     }
 
     const fc = await workloads(coffer, { search: 3 });
@@ -369,7 +377,7 @@ export async function runImapBench(): Promise<void> {
     dovecot?.stop();
     await supervisor.stopAll();
     await hostServer.closeAll();
-    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP && !process.env.BENCH_IMAP_DIR) rmSync(dir, { recursive: true, force: true });
     else console.log(`  kept ${dir}`);
   }
   console.log('\nIMAP summary (JSON):');

@@ -10,7 +10,9 @@ import { PreparePool } from './prepare-pool.js';
 import type { PreparedMessage, ImapMeta } from './prepare.js';
 import { FolderTree, Settings, normalizeFolderPath, type Db, type FolderRow } from './instance-db.js';
 import { ArchiveStore, MESSAGE_COLUMNS, rowToMessage, type NewMessageRow, type StoreState, type StoredMessage, STORE_STATES } from './store/store.js';
-import { decompressJson } from './store/codec.js';
+import { decompress } from './store/codec.js';
+import { statement, uidRuns } from './store/statements.js';
+import { MetaCache } from './meta-cache.js';
 import { InstanceError } from './errors.js';
 import type { IngestItem, IngestResult, ChangeEvent } from './api.js';
 import type { BlobLocation } from './store/content-pack.js';
@@ -274,35 +276,45 @@ export class Archive {
     };
   }
 
-  /** Messages of a folder across stores, ascending UID. */
+  /** Messages of a folder across stores, ascending UID; with `uids`, only those (as range scans). */
   folderMessages(folderId: number, uids?: number[]): { store: ArchiveStore; msg: StoredMessage }[] {
     const out: { store: ArchiveStore; msg: StoredMessage }[] = [];
+    const runs = uids ? uidRuns(uids) : null;
     for (const s of this.stores.values()) {
-      const rows = uids
-        ? s.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ? AND uid IN (SELECT value FROM json_each(?))`).all(folderId, JSON.stringify(uids))
-        : s.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ?`).all(folderId);
-      for (const r of rows as Parameters<typeof rowToMessage>[0][]) out.push({ store: s, msg: rowToMessage(r) });
+      if (runs === null) {
+        for (const r of statement(s.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ?`).all(folderId) as Parameters<typeof rowToMessage>[0][]) out.push({ store: s, msg: rowToMessage(r) });
+        continue;
+      }
+      const range = statement(s.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?`);
+      for (const [a, b] of runs) for (const r of range.all(folderId, a, b) as Parameters<typeof rowToMessage>[0][]) out.push({ store: s, msg: rowToMessage(r) });
     }
     return out.sort((a, b) => a.msg.uid - b.msg.uid);
   }
 
   folderUids(folderId: number): { uids: number[]; modseqs: number[] } {
     const all: [number, number][] = [];
-    for (const s of this.stores.values()) for (const r of s.db.prepare('SELECT uid, modseq FROM messages WHERE folder_id = ?').raw().all(folderId) as [number, number][]) all.push(r);
+    for (const s of this.stores.values()) for (const r of statement(s.db, 'SELECT uid, modseq FROM messages WHERE folder_id = ?').raw().all(folderId) as [number, number][]) all.push(r);
     all.sort((a, b) => a[0] - b[0]);
     return { uids: all.map((r) => r[0]), modseqs: all.map((r) => r[1]) };
   }
 
+  private readonly metaCache = new MetaCache();
+
   imapMeta(store: ArchiveStore, messageId: number): ImapMeta {
-    const r = store.db.prepare('SELECT imap FROM messages WHERE id = ?').get(messageId) as { imap: Buffer } | undefined;
-    if (!r) throw new InstanceError('NOT_FOUND', 'message not found');
-    return decompressJson<ImapMeta>(r.imap);
+    return this.metaCache.get(store, messageId, () => {
+      const r = statement(store.db, 'SELECT imap FROM messages WHERE id = ?').get(messageId) as { imap: Buffer } | undefined;
+      if (!r) throw new InstanceError('NOT_FOUND', 'message not found');
+      const json = decompress(r.imap).toString('utf8');
+      return { meta: JSON.parse(json) as ImapMeta, bytes: json.length };
+    });
   }
 
   locate(folderId: number, uid: number): { store: ArchiveStore; msg: StoredMessage } {
-    const hit = this.folderMessages(folderId, [uid])[0];
-    if (!hit) throw new InstanceError('NOT_FOUND', `no message with UID ${uid} in this folder`);
-    return hit;
+    for (const s of this.stores.values()) {
+      const r = statement(s.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ? AND uid = ?`).get(folderId, uid) as Parameters<typeof rowToMessage>[0] | undefined;
+      if (r) return { store: s, msg: rowToMessage(r) };
+    }
+    throw new InstanceError('NOT_FOUND', `no message with UID ${uid} in this folder`);
   }
 
   readRaw(folderId: number, uid: number): Buffer {

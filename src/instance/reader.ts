@@ -11,7 +11,31 @@ import { searchFolder } from './search/imap-search.js';
 import { searchArchive } from './search/archive-search.js';
 
 export class Reader implements Omit<ArchiveReader, 'readMessage'> {
-  constructor(private archive: Archive, private users: Users, private audit: (user: string | null, action: string, details: unknown) => void) {}
+  /**
+   * Privileges, folder rows and UID lists, remembered until the instance database changes:
+   * `total_changes()` counts every write of this (the only) connection, so a revoked privilege
+   * or a new message is seen by the very next call, and a FETCH of 10,000 bodies checks its
+   * folder once instead of 10,000 times.
+   */
+  private readonly changes: () => number;
+  private memoAt = -1;
+  private readonly readableMemo = new Map<string, Set<string>>();
+  private readonly folderMemo = new Map<number, FolderRow | undefined>();
+  private readonly uidsMemo = new Map<number, { uids: number[]; modseqs: number[] }>();
+
+  constructor(private archive: Archive, private users: Users, private audit: (user: string | null, action: string, details: unknown) => void) {
+    const total = archive.db.prepare('SELECT total_changes()').pluck();
+    this.changes = () => total.get() as number;
+  }
+
+  private fresh(): void {
+    const now = this.changes();
+    if (now === this.memoAt) return;
+    this.memoAt = now;
+    this.readableMemo.clear();
+    this.folderMemo.clear();
+    this.uidsMemo.clear();
+  }
 
   async authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string }): Promise<AuthResult> {
     const r = await this.users.authenticate(p);
@@ -21,11 +45,18 @@ export class Reader implements Omit<ArchiveReader, 'readMessage'> {
 
   async logout(p: { session: SessionToken }): Promise<void> { this.users.endSession(p.session); }
 
-  private readable(s: UserSession): Set<string> { return this.users.readableArchives(s.userName); }
+  private readable(s: UserSession): Set<string> {
+    this.fresh();
+    let r = this.readableMemo.get(s.userName);
+    if (!r) { r = this.users.readableArchives(s.userName); this.readableMemo.set(s.userName, r); }
+    return r;
+  }
 
   private folderFor(session: SessionToken, folderId: number): { s: UserSession; f: FolderRow } {
     const s = this.users.session(session);
-    const f = this.archive.folders.get(folderId);
+    this.fresh();
+    let f = this.folderMemo.get(folderId);
+    if (f === undefined && !this.folderMemo.has(folderId)) { f = this.archive.folders.get(folderId); this.folderMemo.set(folderId, f); }
     // Same answer for "does not exist" and "not yours": nothing leaks about other archives.
     if (!f || !this.readable(s).has(f.path.split('/')[0]!.toLowerCase())) throw new InstanceError('NOT_FOUND', 'no such folder');
     return { s, f };
@@ -49,7 +80,9 @@ export class Reader implements Omit<ArchiveReader, 'readMessage'> {
 
   async folderUids(p: { session: SessionToken; folderId: number }): Promise<{ uids: number[]; modseqs: number[]; highestModseq: number }> {
     const { f } = this.folderFor(p.session, p.folderId);
-    return { ...this.archive.folderUids(f.id), highestModseq: f.highest_modseq };
+    let u = this.uidsMemo.get(f.id);
+    if (!u) { u = this.archive.folderUids(f.id); this.uidsMemo.set(f.id, u); }
+    return { ...u, highestModseq: f.highest_modseq };
   }
 
   async fetchMeta(p: { session: SessionToken; folderId: number; uids: number[]; fields: MetaField[] }): Promise<MessageMeta[]> {

@@ -5,7 +5,8 @@
  */
 import type { SearchCriterion } from '../api.js';
 import type { Archive } from '../archive.js';
-import type { ArchiveStore, StoredMessage } from '../store/store.js';
+import { MESSAGE_COLUMNS, rowToMessage, type ArchiveStore, type StoredMessage } from '../store/store.js';
+import { statement } from '../store/statements.js';
 import { decodeHeaderValue, parseMessage } from '../../common/mime/index.js';
 import { ftsRowids, substringCandidatesQuery, type Columns } from './fts-query.js';
 
@@ -60,8 +61,27 @@ export class ImapSearch {
 
   constructor(private archive: Archive, private messages: Candidate[]) {}
 
-  run(criteria: SearchCriterion): number[] {
-    return this.messages.filter((c) => this.test(criteria, c)).map((c) => c.msg.uid);
+  run(criteria: SearchCriterion): number[] { return this.runOn(this.messages, criteria); }
+
+  runOn(messages: Candidate[], criteria: SearchCriterion): number[] {
+    return messages.filter((c) => this.test(criteria, c)).map((c) => c.msg.uid);
+  }
+
+  /** Ids of `store` documents the index says may contain `value` in the key's fields; null: it cannot tell. */
+  indexIds(store: ArchiveStore, key: keyof typeof FIELD_COLUMNS, value: string): Set<number> | null {
+    const hit = this.indexHits(store, key, value);
+    return hit === null ? null : hit.ids;
+  }
+
+  private indexHits(store: ArchiveStore, key: keyof typeof FIELD_COLUMNS, value: string): { ids: Set<number>; exact: boolean } | null {
+    const ck = `${key}\u0000${value}`;
+    let perStore = this.candidates.get(ck);
+    if (!perStore) { perStore = new Map(); this.candidates.set(ck, perStore); }
+    if (!perStore.has(store)) {
+      const q = substringCandidatesQuery(store.index, value, FIELD_COLUMNS[key]);
+      perStore.set(store, q === null ? null : { ids: ftsRowids(store.index, q.expr), exact: q.exact });
+    }
+    return perStore.get(store)!;
   }
 
   private dec(c: Candidate): DecodedMessage {
@@ -72,14 +92,7 @@ export class ImapSearch {
 
   /** Index pre-filter: 'no' certainly no match, 'yes' certainly a match, 'maybe' read the message to tell. */
   private indexAnswer(c: Candidate, key: keyof typeof FIELD_COLUMNS, value: string): 'no' | 'yes' | 'maybe' {
-    const ck = `${key}\u0000${value}`;
-    let perStore = this.candidates.get(ck);
-    if (!perStore) { perStore = new Map(); this.candidates.set(ck, perStore); }
-    if (!perStore.has(c.store)) {
-      const q = substringCandidatesQuery(c.store.index, value, FIELD_COLUMNS[key]);
-      perStore.set(c.store, q === null ? null : { ids: ftsRowids(c.store.index, q.expr), exact: q.exact });
-    }
-    const hit = perStore.get(c.store)!;
+    const hit = this.indexHits(c.store, key, value);
     if (hit === null) return 'maybe';
     if (!hit.ids.has(c.msg.id)) return 'no';
     return hit.exact ? 'yes' : 'maybe';
@@ -131,8 +144,44 @@ export class ImapSearch {
   private headerPresent(c: Candidate, name: string): boolean { return this.dec(c).headerField(name).length > 0; }
 }
 
-export function searchFolder(archive: Archive, folderId: number, criteria: SearchCriterion): number[] {
-  const messages = archive.folderMessages(folderId).map((x, i) => ({ ...x, index: i }));
-  return new ImapSearch(archive, messages).run(criteria);
+/**
+ * Candidate message ids per store that may satisfy `n`, from the full-text index alone, or null
+ * when the index cannot narrow it (a key it does not cover, NOT, an infix too common). A superset:
+ * every candidate is still tested in full.
+ */
+function narrow(n: SearchCriterion, store: ArchiveStore, search: ImapSearch): Set<number> | null {
+  switch (n.key) {
+    case 'and': {
+      let out: Set<number> | null = null;
+      for (const x of n.of) {
+        const c = narrow(x, store, search);
+        if (c === null) continue;
+        if (out === null) out = c;
+        else { const next = new Set<number>(); for (const id of c) if (out.has(id)) next.add(id); out = next; }
+      }
+      return out;
+    }
+    case 'or': {
+      const a = narrow(n.a, store, search);
+      const b = a && narrow(n.b, store, search);
+      if (a === null || b === null) return null;
+      return new Set([...a, ...b]);
+    }
+    case 'body': case 'text': case 'subject': case 'from': case 'to': case 'cc': case 'bcc':
+      return n.value === '' ? null : search.indexIds(store, n.key, n.value.toLowerCase());
+    default: return null;
+  }
 }
 
+export function searchFolder(archive: Archive, folderId: number, criteria: SearchCriterion): number[] {
+  const search = new ImapSearch(archive, []);
+  const candidates: Candidate[] = [];
+  for (const store of archive.openStoresList()) {
+    const ids = narrow(criteria, store, search);
+    const rows = ids === null
+      ? statement(store.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ?`).all(folderId)
+      : ids.size === 0 ? [] : statement(store.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND folder_id = ?`).all(JSON.stringify([...ids]), folderId);
+    for (const r of rows as Parameters<typeof rowToMessage>[0][]) candidates.push({ store, msg: rowToMessage(r), index: candidates.length });
+  }
+  return search.runOn(candidates, criteria).sort((a, b) => a - b);
+}
