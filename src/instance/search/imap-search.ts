@@ -7,6 +7,7 @@ import type { SearchCriterion } from '../api.js';
 import type { Archive } from '../archive.js';
 import { MESSAGE_COLUMNS, rowToMessage, type ArchiveStore, type StoredMessage } from '../store/store.js';
 import { statement } from '../store/statements.js';
+import { searchCondition } from './imap-search-sql.js';
 import { decodeHeaderValue, parseMessage } from '../../common/mime/index.js';
 import { ftsRowids, substringCandidatesQuery, type Columns } from './fts-query.js';
 
@@ -176,12 +177,20 @@ function narrow(n: SearchCriterion, store: ArchiveStore, search: ImapSearch): Se
 export function searchFolder(archive: Archive, folderId: number, criteria: SearchCriterion): number[] {
   const search = new ImapSearch(archive, []);
   const candidates: Candidate[] = [];
+  const uids: number[] = [];
   for (const store of archive.openStoresList()) {
+    const whole = searchCondition(criteria, store);
+    if (whole !== null) {
+      // Every key answered by the row or the index: one query, no message is read.
+      for (const uid of store.db.prepare(`SELECT uid FROM messages WHERE folder_id = ? AND (${whole.sql})`).pluck().all(folderId, ...whole.params) as number[]) uids.push(uid);
+      continue;
+    }
     const ids = narrow(criteria, store, search);
     const rows = ids === null
       ? statement(store.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ?`).all(folderId)
       : ids.size === 0 ? [] : statement(store.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND folder_id = ?`).all(JSON.stringify([...ids]), folderId);
     for (const r of rows as Parameters<typeof rowToMessage>[0][]) candidates.push({ store, msg: rowToMessage(r), index: candidates.length });
   }
-  return search.runOn(candidates, criteria).sort((a, b) => a - b);
+  uids.push(...search.runOn(candidates, criteria));
+  return uids.sort((a, b) => a - b);
 }

@@ -1,0 +1,61 @@
+/**
+ * IMAP SEARCH criteria as one SQL condition over a store's message rows, when every key can be
+ * answered without reading a message: flags, sizes, dates, UIDs, MODSEQ, and string keys the
+ * full-text index answers exactly (a single word or word part, see fts-query.ts). Then SEARCH is
+ * one indexed query instead of a scan; anything else returns null and imap-search.ts tests rows.
+ * Each fragment is 0 or 1, never NULL, so NOT stays the complement.
+ */
+import type { SearchCriterion } from '../api.js';
+import type { ArchiveStore } from '../store/store.js';
+import { substringCandidatesQuery, type Columns } from './fts-query.js';
+
+export interface SqlCondition { sql: string; params: (string | number)[] }
+
+/** Keys whose index columns hold exactly the text the key searches (FROM/TO/CC/BCC share one column, so they are verified). */
+const STRING_COLUMNS: Record<'text' | 'body' | 'subject', Columns | null> = { text: null, body: ['body'], subject: ['subject'] };
+
+/** Calendar day of a millisecond timestamp shifted by a zone, as SQLite's 'YYYY-MM-DD'. */
+const day = (ms: string, zone = '0') => `date((${ms} + ${zone} * 60000) / 1000.0, 'unixepoch')`;
+const OPS = { before: '<', on: '=', since: '>=' } as const;
+/** More UID ranges than this are tested row by row (SQLite allows 32,766 parameters a statement). */
+const MAX_UID_RANGES = 1000;
+const clampInt = (n: number) => Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n)));
+
+export function searchCondition(n: SearchCriterion, store: ArchiveStore): SqlCondition | null {
+  switch (n.key) {
+    case 'all': return { sql: '1', params: [] };
+    case 'not': {
+      const c = searchCondition(n.of, store);
+      return c && { sql: `NOT (${c.sql})`, params: c.params };
+    }
+    case 'or': case 'and': {
+      const parts = n.key === 'or' ? [n.a, n.b] : n.of;
+      const out: SqlCondition[] = [];
+      for (const p of parts) { const c = searchCondition(p, store); if (!c) return null; out.push(c); }
+      if (out.length === 0) return { sql: '1', params: [] };
+      return { sql: out.map((c) => `(${c.sql})`).join(n.key === 'or' ? ' OR ' : ' AND '), params: out.flatMap((c) => c.params) };
+    }
+    case 'uid':
+      if (n.ranges.length === 0) return { sql: '0', params: [] };
+      // A long scattered set would become a statement too big to prepare; rows are tested then.
+      if (n.ranges.length > MAX_UID_RANGES) return null;
+      return { sql: n.ranges.map(() => '(uid BETWEEN ? AND ?)').join(' OR '), params: n.ranges.flatMap(([a, b]) => [clampInt(Math.min(a, b)), clampInt(Math.max(a, b))]) };
+    case 'flag':
+      return { sql: `EXISTS (SELECT 1 FROM json_each(flags) WHERE lower(value) = ?) = ?`, params: [n.flag.toLowerCase(), n.set ? 1 : 0] };
+    case 'larger': return { sql: 'size > ?', params: [n.size] };
+    case 'smaller': return { sql: 'size < ?', params: [n.size] };
+    case 'modseq': return { sql: 'modseq >= ?', params: [n.modseq] };
+    case 'before': case 'on': case 'since':
+      return n.which === 'internal'
+        ? { sql: `${day('internal_date')} ${OPS[n.key]} ?`, params: [n.date] }
+        : { sql: `(sent_date IS NOT NULL AND ${day('sent_date', 'sent_zone')} ${OPS[n.key]} ?)`, params: [n.date] };
+    case 'from': case 'to': case 'cc': case 'bcc': case 'header': return null;
+    case 'text': case 'body': case 'subject': {
+      // An empty value has its own rules (header presence); a phrase or punctuation needs reading.
+      if (n.value === '') return null;
+      const q = substringCandidatesQuery(store.index, n.value, STRING_COLUMNS[n.key]);
+      if (q === null || !q.exact) return null;
+      return { sql: 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)', params: [q.expr] };
+    }
+  }
+}
