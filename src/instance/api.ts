@@ -125,6 +125,21 @@ export interface ArchiveHit {
   hasAttachments: boolean;
 }
 
+/** Message-list orders besides date (Web Access), each kept in an index of every store. */
+export type ListSort = 'from' | 'subject' | 'size';
+
+/** One page of a folder in `sort` order; `after` is the `next` of the previous page. */
+export interface FolderListQuery {
+  folderId: number;
+  sort: ListSort;
+  /** false: A to Z, smallest first; true: Z to A, largest first. */
+  descending: boolean;
+  after?: { value: string | number; key: string } | null;
+  limit?: number;
+}
+
+export interface FolderListPage { rows: ArchiveHit[]; total: number; next: { value: string | number; key: string } | null }
+
 export interface ChangeEvent {
   kind: 'exists' | 'expunge';
   folderId: number;
@@ -179,6 +194,7 @@ export const RPC = {
   readMessage: 'readMessage',
   search: 'search',
   searchArchive: 'searchArchive',
+  listFolderSorted: 'listFolderSorted',
   subscribe: 'subscribe',
   ingest: 'ingest',
   management: 'management',

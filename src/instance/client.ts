@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { RoleCertificate } from '../common/certs.js';
 import { connectPinned } from '../common/mtls.js';
 import { RpcPeer, sendHello } from '../common/rpc/peer.js';
-import { RPC, type ArchiveReader, type AuthResult, type ChangeEvent, type FolderInfo, type FolderStatus, type IngestResult, type MessageMeta, type MetaField, type SearchCriterion, type SessionToken, type AuthRequest, type ArchiveQuery, type ArchiveHit } from './api.js';
+import { RPC, type ArchiveReader, type AuthResult, type ChangeEvent, type FolderInfo, type FolderStatus, type IngestResult, type MessageMeta, type MetaField, type SearchCriterion, type SessionToken, type AuthRequest, type ArchiveQuery, type ArchiveHit, type FolderListQuery, type FolderListPage } from './api.js';
 
 export interface HostAddress { host: string; port: number; thumbprint: string }
 
@@ -57,6 +57,8 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
   }
   search(p: { session: SessionToken; folderId: number; criteria: SearchCriterion }): Promise<number[]> { return this.peer.call(RPC.search, p); }
   searchArchive(p: { session: SessionToken; query: ArchiveQuery }): Promise<{ hits: ArchiveHit[]; total: number; next: { date: number; key: string } | null }> { return this.peer.call(RPC.searchArchive, p); }
+  /** A folder in sender, subject or size order, keyset-paged (Web Access lists). */
+  listFolderSorted(p: { session: SessionToken } & FolderListQuery): Promise<FolderListPage> { return this.peer.call(RPC.listFolderSorted, p); }
   subscribe(): Promise<void> { return this.peer.call(RPC.subscribe); }
   audit(p: { session: SessionToken | null; action: string; details?: Record<string, unknown> }): Promise<void> { return this.peer.call(RPC.audit, p); }
   changePassword(p: { session: SessionToken; oldPassword: string; newPassword: string }): Promise<void> { return this.peer.call(RPC.changePassword, p); }

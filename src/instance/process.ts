@@ -13,7 +13,8 @@ import { Users } from './users.js';
 import { Reader } from './reader.js';
 import { instanceFunctions } from './management.js';
 import { InstanceError } from './errors.js';
-import { RPC, type IngestItem } from './api.js';
+import { RPC, type FolderListQuery, type IngestItem } from './api.js';
+import { listFolderSorted } from './folder-list.js';
 import { ConnectionLog } from './connection-log.js';
 import { Smtp } from './smtp.js';
 
@@ -91,6 +92,8 @@ export class InstanceProcess {
     peer.handle(RPC.fetchMeta, (p) => r.fetchMeta(p));
     peer.handle(RPC.search, (p) => r.search(p));
     peer.handle(RPC.searchArchive, (p) => r.searchArchive(p));
+    // folderStatus checks the session's right to read the folder (same answer as for a folder that does not exist).
+    peer.handle(RPC.listFolderSorted, async (p: { session: string } & FolderListQuery) => listFolderSorted(this.archive, await r.folderStatus({ session: p?.session, folderId: p?.folderId }), p));
     peer.handle(RPC.readMessage, (p) => { const m = r.readMessage(p); return new StreamResult({ size: m.size, length: m.data.length }, [m.data]); });
     peer.handle(RPC.subscribe, () => { this.subscribers.add(peer); return null; });
     // IMAP connection log lines from a CAS; written only when imapServerConnectionLogEnabled is set.

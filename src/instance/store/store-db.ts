@@ -44,6 +44,25 @@ CREATE INDEX IF NOT EXISTS messages_folder_date ON messages (folder_id, sent_dat
 CREATE TABLE IF NOT EXISTS expunged (folder_id INTEGER NOT NULL, uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;
 `;
 
+/**
+ * Web Access message-list orders besides date, each an index so a folder of 100,000+ messages
+ * pages by keyset in any of them: size; sender and subject case-insensitively (SQLite NOCASE:
+ * ASCII letters fold, others compare by code point), the subject without up to two reply/forward
+ * prefixes. Queries must use these very expressions (src/instance/folder-list.ts imports them).
+ */
+const stripSubjectPrefix = (x: string) =>
+  `CASE WHEN lower(substr(${x}, 1, 3)) IN ('re:', 'aw:', 'wg:', 'sv:', 'fw:') THEN ltrim(substr(${x}, 4)) WHEN lower(substr(${x}, 1, 4)) = 'fwd:' THEN ltrim(substr(${x}, 5)) ELSE ${x} END`;
+export const LIST_ORDER_KEYS = {
+  size: 'size',
+  from: 'from_ COLLATE NOCASE',
+  subject: `(${stripSubjectPrefix(stripSubjectPrefix('ltrim(subject)'))}) COLLATE NOCASE`,
+} as const;
+const LIST_ORDER_INDEXES = `
+CREATE INDEX IF NOT EXISTS messages_folder_size ON messages (folder_id, ${LIST_ORDER_KEYS.size}, id);
+CREATE INDEX IF NOT EXISTS messages_folder_from ON messages (folder_id, ${LIST_ORDER_KEYS.from}, id);
+CREATE INDEX IF NOT EXISTS messages_folder_subject ON messages (folder_id, ${LIST_ORDER_KEYS.subject}, id);
+`;
+
 /** Token rules serve both engines: words for the web, verified substrings for IMAP SEARCH. */
 const INDEX_SCHEMA = `
 PRAGMA auto_vacuum = INCREMENTAL;
@@ -69,6 +88,7 @@ export function openStoreDb(databaseDir: string): Db {
   const db = new Database(path.join(databaseDir, 'store.db'));
   tune(db);
   db.exec(STORE_SCHEMA);
+  db.exec(LIST_ORDER_INDEXES);
   const v = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).get() as { value: string } | undefined;
   if (!v) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?)`).run(String(STORE_SCHEMA_VERSION));
   else if (Number(v.value) > STORE_SCHEMA_VERSION) throw new Error(`store database ${databaseDir} has schema ${v.value}, newer than this Coffer understands (${STORE_SCHEMA_VERSION})`);

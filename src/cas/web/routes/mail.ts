@@ -1,29 +1,25 @@
 /**
- * Folder tree and message list. Lists page by keyset (date, key) through the instance's archive
- * search, so page N costs what page 1 costs at 100,000+ messages; "archived" order pages by UID.
+ * Folder tree and message list. Every order pages by keyset, so page N costs what page 1 costs at
+ * 100,000+ messages: date through the instance's archive search (date, key), sender/subject/size
+ * through its sorted listing (value, key; an index per order in every store), "archived" by UID.
  * Everything comes from instance calls made with the user's session: a forged folder id finds nothing.
  */
 import type { FastifyInstance } from 'fastify';
-import type { MessageMeta } from '../../../instance/api.js';
+import type { ListSort } from '../../../instance/api.js';
 import { base, pageContext, requireLogin, sendPage } from '../context.js';
 import { mailShell, messageList, rowsFromHits, type ListRow } from '../views/mail.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, decodeSortCursor, encodeCursor, encodeSortCursor, MAX_SORT_CURSOR_CHARS } from '../cursor.js';
 import { html } from '../html.js';
 import { WebError } from '../errors.js';
 
 /** Rows per page: a screenful on a desktop; the next page is one link (keyset) away. */
 export const PAGE_SIZE = 50;
-/**
- * Sorting by sender, subject or size is done here, over the folder's summaries, because the
- * instance offers keyset order only by date and UID. Above this many messages those sorts are not
- * offered (reading every summary per page would not stay fast); an instance-side sorted listing
- * would lift the limit (see the report).
- */
-export const SORT_IN_CAS_MAX_MESSAGES = 5000;
-/** fetchMeta batch size when reading summaries for a sort. */
-const SUMMARY_BATCH = 1000;
-type Sort = 'date' | 'archived' | 'from' | 'subject' | 'size';
-const CAS_SORTS = new Set<Sort>(['from', 'subject', 'size']);
+type Sort = 'date' | 'archived' | ListSort;
+type Direction = 'asc' | 'desc';
+const SORTS: readonly Sort[] = ['date', 'archived', 'from', 'subject', 'size'];
+/** What a sort link means before the user reverses it: names A to Z, sizes largest first. */
+const DEFAULT_DIRECTION: Record<ListSort, Direction> = { from: 'asc', subject: 'asc', size: 'desc' };
+const isListSort = (s: Sort): s is ListSort => s === 'from' || s === 'subject' || s === 'size';
 
 export async function mailRoutes(app: FastifyInstance): Promise<void> {
   const { branding } = app.web.options;
@@ -35,14 +31,14 @@ export async function mailRoutes(app: FastifyInstance): Promise<void> {
     return sendPage(reply, mailShell(ctx, { title: ctx.t('nav.folders'), pane: 'tree', folders }));
   });
 
-  app.get<{ Params: { folderId: number }; Querystring: { after?: string; before?: number; page?: number; sort?: Sort; lang?: string } }>('/folder/:folderId', {
+  app.get<{ Params: { folderId: number }; Querystring: { after?: string; before?: number; at?: string; sort?: Sort; dir?: Direction; lang?: string } }>('/folder/:folderId', {
     schema: {
       params: { type: 'object', properties: { inst: { type: 'string' }, folderId: { type: 'integer', minimum: 1, maximum: 2 ** 31 } }, required: ['folderId'], additionalProperties: false },
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {
-          after: { type: 'string', maxLength: 60 }, before: { type: 'integer', minimum: 1 }, page: { type: 'integer', minimum: 1, maximum: 1000 },
-          sort: { type: 'string', enum: ['date', 'archived', 'from', 'subject', 'size'] }, lang: { type: 'string', maxLength: 5 },
+          after: { type: 'string', maxLength: 60 }, before: { type: 'integer', minimum: 1 }, at: { type: 'string', maxLength: MAX_SORT_CURSOR_CHARS },
+          sort: { type: 'string', enum: SORTS }, dir: { type: 'string', enum: ['asc', 'desc'] }, lang: { type: 'string', maxLength: 5 },
         },
       },
     },
@@ -53,9 +49,8 @@ export async function mailRoutes(app: FastifyInstance): Promise<void> {
     const folders = await client.listFolders({ session: login.token });
     const folder = folders.find((f) => f.id === folderId);
     if (!folder) throw new WebError('NOT_FOUND');
-    const casSortable = folder.messages <= SORT_IN_CAS_MAX_MESSAGES;
-    let sort: Sort = request.query.sort ?? 'date';
-    if (CAS_SORTS.has(sort) && !casSortable) sort = 'date';
+    const sort: Sort = request.query.sort ?? 'date';
+    const dir: Direction = isListSort(sort) ? request.query.dir ?? DEFAULT_DIRECTION[sort] : 'desc';
     const b = base(request);
     const ctx = pageContext(request, branding, app.web.assets.version);
     const { t } = ctx;
@@ -67,20 +62,11 @@ export async function mailRoutes(app: FastifyInstance): Promise<void> {
       rows = rowsFromHits(r.hits);
       total = r.total;
       if (r.next) nextHref = `${b}/folder/${folderId}?after=${encodeURIComponent(encodeCursor(r.next))}`;
-    } else if (CAS_SORTS.has(sort)) {
-      const { uids } = await client.folderUids({ session: login.token, folderId });
-      const metas: MessageMeta[] = [];
-      for (let i = 0; i < uids.length; i += SUMMARY_BATCH) metas.push(...await client.fetchMeta({ session: login.token, folderId, uids: uids.slice(i, i + SUMMARY_BATCH), fields: ['summary'] }));
-      const collator = new Intl.Collator(request.locale, { sensitivity: 'base', numeric: true });
-      const key = (m: (typeof metas)[number]) => (sort === 'from' ? m.from ?? '' : m.subject ?? '').replace(/^\s*((re|aw|fwd?|wg)\s*:\s*)+/i, '');
-      // Size: largest first (what one looks for); text: A to Z; ties newest first.
-      metas.sort((a, b) => (sort === 'size' ? b.size - a.size : collator.compare(key(a), key(b))) || b.uid - a.uid);
-      const page = request.query.page ?? 1;
-      rows = metas.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).map((m) => ({
-        folderId, uid: m.uid, from: m.from ?? '', subject: m.subject ?? '', date: m.date ?? m.internalDate, size: m.size, hasAttachments: !!m.hasAttachments,
-      }));
-      total = uids.length;
-      if (page * PAGE_SIZE < metas.length) nextHref = `${b}/folder/${folderId}?sort=${sort}&page=${page + 1}`;
+    } else if (isListSort(sort)) {
+      const r = await client.listFolderSorted({ session: login.token, folderId, sort, descending: dir === 'desc', limit: PAGE_SIZE, after: decodeSortCursor(request.query.at, sort) });
+      rows = rowsFromHits(r.rows);
+      total = r.total;
+      if (r.next) nextHref = `${b}/folder/${folderId}?sort=${sort}&dir=${dir}&at=${encodeSortCursor(r.next)}`;
     } else {
       // Archived order: newest UID first. UIDs come as one array (4 bytes a message on the wire, cheap at 100,000).
       const { uids } = await client.folderUids({ session: login.token, folderId });
@@ -96,16 +82,18 @@ export async function mailRoutes(app: FastifyInstance): Promise<void> {
       total = uids.length;
       if (end - PAGE_SIZE > 0) nextHref = `${b}/folder/${folderId}?sort=archived&before=${pageUids[pageUids.length - 1]}`;
     }
-    const isFirst = !request.query.after && !request.query.before && (request.query.page ?? 1) === 1;
-    const offered: Sort[] = casSortable ? ['date', 'archived', 'from', 'subject', 'size'] : ['date', 'archived'];
-    const sortHref = (s: Sort) => `${b}/folder/${folderId}${s === 'date' ? '' : `?sort=${s}`}`;
-    const sortLinks = html`<nav class="sort" aria-label="${t('list.sort')}">${offered.map((s) => s === sort
-      ? html`<span aria-current="true">${t(`list.sort.${s}`)}</span>`
+    const isFirst = !request.query.after && !request.query.before && !request.query.at;
+    const sortHref = (s: Sort, d?: Direction) => `${b}/folder/${folderId}${s === 'date' ? '' : `?sort=${s}`}${d && isListSort(s) && d !== DEFAULT_DIRECTION[s] ? `&dir=${d}` : ''}`;
+    const dirLabel = (s: ListSort, d: Direction) => t(s === 'size' ? (d === 'desc' ? 'list.dir.largest' : 'list.dir.smallest') : d === 'asc' ? 'list.dir.az' : 'list.dir.za');
+    // The current sender/subject/size order links to its reverse; the others start in their usual direction.
+    const sortLinks = html`<nav class="sort" aria-label="${t('list.sort')}">${SORTS.map((s) => s === sort
+      ? html`<span aria-current="true">${t(`list.sort.${s}`)}${isListSort(s) ? html` (${dirLabel(s, dir)})` : ''}</span>${isListSort(s)
+        ? html` <a href="${sortHref(s, dir === 'asc' ? 'desc' : 'asc')}" data-sort="${s}" data-dir="${dir === 'asc' ? 'desc' : 'asc'}" class="reverse">${dirLabel(s, dir === 'asc' ? 'desc' : 'asc')}</a>` : ''}`
       : html`<a href="${sortHref(s)}" data-sort="${s}">${t(`list.sort.${s}`)}</a>`)}</nav>`;
     const canExport = login.isAdmin || login.privileges.includes('export');
     const name = folder.path.split('/').slice(1).join('/') || (folder.archive.toLowerCase() === login.userName.toLowerCase() ? t('tree.myArchive') : t('tree.archiveOf', { name: folder.archive }));
     const list = messageList(ctx, {
-      heading: name, total, rows, nextHref, firstHref: isFirst ? null : sortHref(sort),
+      heading: name, total, rows, nextHref, firstHref: isFirst ? null : sortHref(sort, dir),
       backHref: `${b}/folders`, ret: request.url, canExport, canRestore: canExport && !!login.emailAddress && !!app.web.options.restore, exportScope: { kind: 'folder', folderId }, sortLinks,
     });
     return sendPage(reply, mailShell(ctx, { title: name, pane: 'list', folders, currentFolderId: folderId, list }));
