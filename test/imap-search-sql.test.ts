@@ -72,4 +72,15 @@ describe('IMAP SEARCH: the SQL answer equals the row-by-row answer', () => {
       if (name === 'ALL') expect(fast.length).toBe(count);
     });
   }
+
+  it('finds a word part in mail archived after the previous search (the vocabulary is read again)', async () => {
+    const needle = { key: 'body', value: 'quorbl' } as const;
+    expect(await acme.search({ session, folderId, criteria: needle })).toEqual([]);
+    const raw = Buffer.from('From: a@example.com\r\nSubject: late\r\nDate: Tue, 14 May 2002 10:00:00 +0000\r\n\r\nThe zzquorblyx arrived late.\r\n');
+    const r = await acme.ingest('jane', [{ name: 'late', folder: 'mix', raw }]);
+    expect(r.imported).toBe(1);
+    const hits = await acme.search({ session, folderId, criteria: needle });
+    expect(hits).toHaveLength(1);
+    expect(await acme.search({ session, folderId, criteria: forceRows(needle) })).toEqual(hits);
+  });
 });

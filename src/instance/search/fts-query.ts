@@ -4,6 +4,7 @@
  * Tokens follow FTS5's unicode61 rules: runs of letters and digits, case-folded.
  */
 import type { Db } from '../store/store-db.js';
+import { termsContaining } from './vocabulary.js';
 
 const TOKEN_RE = /[\p{L}\p{N}\p{M}]+/gu;
 /** More vocabulary terms than this for one infix makes the index no better than a scan. */
@@ -49,10 +50,8 @@ export function substringCandidatesQuery(index: Db, needle: string, cols: Column
     if (!startsInside) parts.push(endsInside ? `${quoteTerm(first)} *` : quoteTerm(first));
     else {
       // An infix of some word: find the words in the vocabulary that contain it.
-      const terms = endsInside
-        ? (index.prepare(`SELECT term FROM fts_vocab WHERE instr(term, ?) > 0 LIMIT ${MAX_INFIX_TERMS + 1}`).pluck().all(first) as string[])
-        : (index.prepare(`SELECT term FROM fts_vocab WHERE term LIKE ? ESCAPE '\\' LIMIT ${MAX_INFIX_TERMS + 1}`).pluck().all(`%${escapeLike(first)}`) as string[]);
-      if (terms.length > MAX_INFIX_TERMS) return null;
+      const terms = termsContaining(index, first, MAX_INFIX_TERMS, !endsInside);
+      if (terms === null) return null;
       if (terms.length === 0) return { expr: withColumns(cols, quoteTerm(first)), exact };
       parts.push(`(${terms.map(quoteTerm).join(' OR ')})`);
     }
@@ -64,8 +63,6 @@ export function substringCandidatesQuery(index: Db, needle: string, cols: Column
   }
   return { expr: withColumns(cols, parts.join(' AND ')), exact };
 }
-
-function escapeLike(s: string): string { return s.replace(/[\\%_]/g, (c) => `\\${c}`); }
 
 /** Rowids of `store` documents matching an FTS5 expression. */
 export function ftsRowids(index: Db, expr: string): Set<number> {
