@@ -1,5 +1,6 @@
 // Coffer Web Access: the little script the pages use. Pages work without it; it adds local
-// times, keyboard navigation (j/k, Enter, Esc) and the print dialog of the print view.
+// times, keyboard navigation (j/k, Enter, Esc), the print dialog of the print view and the
+// progress of large exports.
 (function () {
   'use strict';
   var lang = document.documentElement.lang || undefined;
@@ -47,4 +48,26 @@
   });
 
   if (document.querySelector('[data-autoprint]')) window.addEventListener('load', function () { window.print(); });
+
+  // Large export: fetch the file (the page stays, it is an attachment) and show how far it is.
+  var job = document.querySelector('[data-export-status]');
+  if (job && window.fetch) {
+    var bar = job.querySelector('progress'), text = job.querySelector('[data-export-text]');
+    if (job.getAttribute('data-export-state') === 'waiting') location.href = job.getAttribute('data-export-download');
+    var poll = function () {
+      fetch(job.getAttribute('data-export-status'), { credentials: 'same-origin', cache: 'no-store', redirect: 'manual' }).then(function (r) {
+        // Signed out, or the export is gone: nothing more to show.
+        if (r.type === 'opaqueredirect' || (r.status >= 400 && r.status < 500)) return null;
+        if (!r.ok) throw new Error(r.status);
+        return r.json();
+      }).then(function (s) {
+        if (!s) return;
+        if (bar) { bar.value = s.percent; bar.textContent = s.percent + ' %'; }
+        if (text) text.textContent = s.text;
+        job.setAttribute('data-export-state', s.state);
+        if (s.state === 'waiting' || s.state === 'running') setTimeout(poll, 500);
+      }, function () { setTimeout(poll, 2000); });
+    };
+    setTimeout(poll, 300);
+  }
 })();

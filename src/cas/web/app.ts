@@ -63,6 +63,8 @@ export interface WebAccessOptions {
   absoluteTimeoutMs?: number;
   /** Directory of app.js and app.css (default: public/web at the repository root). */
   publicDir?: string;
+  /** Exports of at least this many messages get a progress page (default 200); smaller ones are sent at once. */
+  exportProgressFromMessages?: number;
   /** Behind a reverse proxy: trust X-Forwarded-For for the client address (fastify trustProxy). */
   trustProxy?: boolean | string | string[];
 }
@@ -92,6 +94,7 @@ function validateOptions(o: WebAccessOptions): void {
   if (!secrets.length || secrets.some((s) => typeof s !== 'string' || s.length < 32)) throw new Error('web access: cookieSecret must be at least 32 characters');
   if (typeof o.resolveInstance !== 'function') throw new Error('web access: resolveInstance is required');
   if (!o.branding) throw new Error('web access: branding is required');
+  if (o.exportProgressFromMessages !== undefined && (!Number.isInteger(o.exportProgressFromMessages) || o.exportProgressFromMessages < 1)) throw new Error('web access: exportProgressFromMessages must be a positive integer');
   for (const k of ['idleTimeoutMs', 'absoluteTimeoutMs'] as const) {
     const v = o[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 1000)) throw new Error(`web access: ${k} must be an integer of at least 1000`);
