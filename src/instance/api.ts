@@ -147,6 +147,10 @@ export interface ChangeEvent {
   modseq: number;
 }
 
+export type ReadBatchEntry = { size: number; data: Buffer } | { missing: true };
+export const READ_BATCH_MAX_ITEMS = 256;
+export const READ_BATCH_MAX_BYTES = 4 * 1024 * 1024;
+
 /** Read-side methods the CAS may call; all take the session issued by `authenticate`. */
 export interface ArchiveReader {
   /** With MFA on, a right password answers `mfaRequired` until `totp` carries a valid code (or `deviceToken` a trusted device). */
@@ -159,6 +163,12 @@ export interface ArchiveReader {
   fetchMeta(p: { session: SessionToken; folderId: number; uids: number[]; fields: MetaField[] }): Promise<MessageMeta[]>;
   /** Raw message bytes (CRLF form), or a byte range of them. Streams. */
   readMessage(p: { session: SessionToken; folderId: number; uid: number; start?: number; end?: number }): Promise<{ size: number; stream: AsyncIterable<Buffer> }>;
+  /**
+   * Several small byte ranges in one round trip (FETCH of many small messages): at most
+   * READ_BATCH_MAX_ITEMS ranges and READ_BATCH_MAX_BYTES bytes. One entry per range, in order:
+   * the message's size and its bytes, or `missing` when the folder has no such UID.
+   */
+  readMessages(p: { session: SessionToken; folderId: number; ranges: { uid: number; start?: number; end?: number }[] }): Promise<ReadBatchEntry[]>;
   search(p: { session: SessionToken; folderId: number; criteria: SearchCriterion }): Promise<number[]>;
   searchArchive(p: { session: SessionToken; query: ArchiveQuery }): Promise<{ hits: ArchiveHit[]; total: number; next: { date: number; key: string } | null }>;
 }
@@ -192,6 +202,7 @@ export const RPC = {
   folderUids: 'folderUids',
   fetchMeta: 'fetchMeta',
   readMessage: 'readMessage',
+  readMessages: 'readMessages',
   search: 'search',
   searchArchive: 'searchArchive',
   listFolderSorted: 'listFolderSorted',

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { RoleCertificate } from '../common/certs.js';
 import { connectPinned } from '../common/mtls.js';
 import { RpcPeer, sendHello } from '../common/rpc/peer.js';
-import { RPC, type ArchiveReader, type AuthResult, type ChangeEvent, type FolderInfo, type FolderStatus, type IngestResult, type MessageMeta, type MetaField, type SearchCriterion, type SessionToken, type AuthRequest, type ArchiveQuery, type ArchiveHit, type FolderListQuery, type FolderListPage } from './api.js';
+import { RPC, type ArchiveReader, type AuthResult, type ChangeEvent, type FolderInfo, type FolderStatus, type IngestResult, type MessageMeta, type MetaField, type SearchCriterion, type SessionToken, type AuthRequest, type ArchiveQuery, type ArchiveHit, type FolderListQuery, type FolderListPage, type ReadBatchEntry } from './api.js';
 
 export interface HostAddress { host: string; port: number; thumbprint: string }
 
@@ -47,6 +47,10 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
   async readMessage(p: { session: SessionToken; folderId: number; uid: number; start?: number; end?: number }): Promise<{ size: number; stream: AsyncIterable<Buffer> }> {
     const r = await this.peer.callStream(RPC.readMessage, p);
     return { size: (r.meta as { size: number }).size, stream: r.stream };
+  }
+  async readMessages(p: { session: SessionToken; folderId: number; ranges: { uid: number; start?: number; end?: number }[] }): Promise<ReadBatchEntry[]> {
+    const { result, data } = await this.peer.callForData<{ sizes: number[] }>(RPC.readMessages, p);
+    return result.sizes.map((size, i) => (size < 0 ? { missing: true as const } : { size, data: data[i] ?? Buffer.alloc(0) }));
   }
   /** Whole message (or range) as one Buffer. */
   async readMessageBuffer(p: { session: SessionToken; folderId: number; uid: number; start?: number; end?: number }): Promise<Buffer> {

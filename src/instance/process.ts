@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../common/logger.js';
-import { RpcPeer, StreamResult } from '../common/rpc/peer.js';
+import { DataResult, RpcPeer, StreamResult } from '../common/rpc/peer.js';
 import { openInstanceDb } from './instance-db.js';
 import { Archive } from './archive.js';
 import { Users } from './users.js';
@@ -95,6 +95,7 @@ export class InstanceProcess {
     // folderStatus checks the session's right to read the folder (same answer as for a folder that does not exist).
     peer.handle(RPC.listFolderSorted, async (p: { session: string } & FolderListQuery) => listFolderSorted(this.archive, await r.folderStatus({ session: p?.session, folderId: p?.folderId }), p));
     peer.handle(RPC.readMessage, (p) => { const m = r.readMessage(p); return new StreamResult({ size: m.size, length: m.data.length }, [m.data]); });
+    peer.handle(RPC.readMessages, (p) => { const m = r.readMessages(p); return new DataResult({ sizes: m.sizes }, m.data); });
     peer.handle(RPC.subscribe, () => { this.subscribers.add(peer); return null; });
     // IMAP connection log lines from a CAS; written only when imapServerConnectionLogEnabled is set.
     peer.handle(RPC.connectionLog, (p: { lines: string[] }) => { this.connectionLog.append(Array.isArray(p?.lines) ? p.lines.map(String) : []); return null; });

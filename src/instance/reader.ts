@@ -7,10 +7,13 @@ import type { Archive } from './archive.js';
 import type { Users, UserSession } from './users.js';
 import type { FolderRow } from './instance-db.js';
 import { InstanceError } from './errors.js';
+import { READ_BATCH_MAX_BYTES, READ_BATCH_MAX_ITEMS } from './api.js';
+
+const EMPTY = Buffer.alloc(0);
 import { searchFolder } from './search/imap-search.js';
 import { searchArchive } from './search/archive-search.js';
 
-export class Reader implements Omit<ArchiveReader, 'readMessage'> {
+export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages'> {
   /**
    * Privileges, folder rows and UID lists, remembered until the instance database changes:
    * `total_changes()` counts every write of this (the only) connection, so a revoked privilege
@@ -110,6 +113,29 @@ export class Reader implements Omit<ArchiveReader, 'readMessage'> {
     const start = Math.max(0, Math.min(raw.length, p.start ?? 0));
     const end = Math.max(start, Math.min(raw.length, p.end ?? raw.length));
     return { size: raw.length, data: raw.subarray(start, end) };
+  }
+
+  /** Byte ranges of several messages of one folder; sizes beside them, `-1` for a UID the folder does not have. */
+  readMessages(p: { session: SessionToken; folderId: number; ranges: { uid: number; start?: number; end?: number }[] }): { sizes: number[]; data: Buffer[] } {
+    const { f } = this.folderFor(p.session, p.folderId);
+    if (!Array.isArray(p.ranges) || p.ranges.length > READ_BATCH_MAX_ITEMS) throw new InstanceError('INVALID_ARGUMENT', `ranges: expected at most ${READ_BATCH_MAX_ITEMS} byte ranges per call`);
+    const sizes: number[] = [];
+    const data: Buffer[] = [];
+    let total = 0;
+    for (const r of p.ranges) {
+      let raw: Buffer;
+      try { raw = this.archive.readRaw(f.id, Number(r?.uid)); } catch (e) {
+        if (e instanceof InstanceError && e.code === 'NOT_FOUND') { sizes.push(-1); data.push(EMPTY); continue; }
+        throw e;
+      }
+      const start = Math.max(0, Math.min(raw.length, Number(r.start ?? 0) || 0));
+      const end = Math.max(start, Math.min(raw.length, r.end === undefined ? raw.length : Number(r.end) || 0));
+      total += end - start;
+      if (total > READ_BATCH_MAX_BYTES) throw new InstanceError('INVALID_ARGUMENT', `ranges: more than ${READ_BATCH_MAX_BYTES} bytes in one batch; read large messages with readMessage`);
+      sizes.push(raw.length);
+      data.push(raw.subarray(start, end));
+    }
+    return { sizes, data };
   }
 
   async search(p: { session: SessionToken; folderId: number; criteria: SearchCriterion }): Promise<number[]> {

@@ -31,9 +31,13 @@ export const FETCH_META_BATCH_SIZE = 500;
 /**
  * Messages whose body reads FETCH keeps in flight ahead of the one being written: each read is a
  * round trip to the instance, and overlapping them keeps the client's connection busy. Each open
- * read holds at most one RPC stream window in memory.
+ * read holds at most one RPC stream window in memory. The window is refilled when half of it has
+ * been written, so small messages travel in batches of about half this many.
  */
-export const BODY_READ_AHEAD_MESSAGES = 32;
+export const BODY_READ_AHEAD_MESSAGES = 64;
+
+/** Byte ranges up to this size are read in batches, one instance call for many (instance api.ts READ_BATCH_*); larger ones stream. */
+export const BODY_BATCH_RANGE_BYTES = 256 * 1024;
 
 /**
  * Bytes of messages FETCH reads ahead at most. Small messages are what the round trips cost;

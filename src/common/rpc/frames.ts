@@ -15,6 +15,8 @@ export const enum FrameType {
   Cancel = 9,
   /** A request carrying binary buffers: u32 jsonBytes | JSON {id, method, params, sizes} | the buffers. */
   RequestWithData = 10,
+  /** A response carrying binary buffers, same layout: u32 jsonBytes | JSON {id, result, sizes} | the buffers. */
+  ResponseWithData = 11,
 }
 
 /** A frame larger than this is a protocol error: chunks are 64 KiB; an ingest batch is at most 32 MiB or one message of at most MAX_MESSAGE_BYTES. */
@@ -48,14 +50,32 @@ export function encodeBinary(type: FrameType, id: number, data: Buffer | null, e
 }
 
 export function encodeRequestWithData(request: { id: number; method: string; params: unknown }, buffers: Buffer[]): Buffer[] {
-  const json = Buffer.from(JSON.stringify({ ...request, sizes: buffers.map((b) => b.length) }), 'utf8');
+  return encodeWithData(FrameType.RequestWithData, request, buffers);
+}
+
+export function encodeResponseWithData(response: { id: number; result: unknown }, buffers: Buffer[]): Buffer[] {
+  return encodeWithData(FrameType.ResponseWithData, response, buffers);
+}
+
+function encodeWithData(type: FrameType, value: object, buffers: Buffer[]): Buffer[] {
+  const json = Buffer.from(JSON.stringify({ ...value, sizes: buffers.map((b) => b.length) }), 'utf8');
   const head = Buffer.allocUnsafe(9 + json.length);
   const total = 1 + 4 + json.length + buffers.reduce((n, b) => n + b.length, 0);
   head.writeUInt32BE(total, 0);
-  head[4] = FrameType.RequestWithData;
+  head[4] = type;
   head.writeUInt32BE(json.length, 5);
   json.copy(head, 9);
   return [head, ...buffers];
+}
+
+/** The JSON part and the buffers of a RequestWithData or ResponseWithData payload. */
+export function decodeWithData<T>(payload: Buffer): { value: T & { sizes: number[] }; data: Buffer[] } {
+  const jsonLen = payload.readUInt32BE(0);
+  const value = JSON.parse(payload.toString('utf8', 4, 4 + jsonLen)) as T & { sizes: number[] };
+  const data: Buffer[] = [];
+  let off = 4 + jsonLen;
+  for (const n of value.sizes) { data.push(payload.subarray(off, off + n)); off += n; }
+  return { value, data };
 }
 
 /** Incremental decoder: push chunks, get whole frames; keeps partial input without re-copying it per chunk. */

@@ -5,7 +5,7 @@
  */
 import { Readable, type Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
-import { FrameDecoder, FrameType, encodeBinary, encodeJson, encodeRequestWithData } from './frames.js';
+import { FrameDecoder, FrameType, decodeWithData, encodeBinary, encodeJson, encodeRequestWithData, encodeResponseWithData } from './frames.js';
 
 /** Bytes a stream may send ahead of the reader's credit. */
 const STREAM_WINDOW_BYTES = 512 * 1024;
@@ -22,13 +22,17 @@ export type StreamSource = AsyncIterable<Buffer> | Iterable<Buffer>;
 export class StreamResult {
   constructor(readonly meta: unknown, readonly source: StreamSource) {}
 }
+/** What a handler returns to answer with a JSON value and binary buffers in one frame (`callForData`). */
+export class DataResult {
+  constructor(readonly result: unknown, readonly data: Buffer[]) {}
+}
 
 /** `data`: the binary buffers sent with `callWithData`, in order (empty otherwise). */
 export interface HandlerContext { signal: AbortSignal; peer: RpcPeer; data: Buffer[] }
 export type Handler = (params: any, ctx: HandlerContext) => Promise<unknown> | unknown;
 
 /** `handedOut`: the stream was given to the caller (its Response arrived); before that nobody listens to it. */
-interface Pending { resolve(v: unknown): void; reject(e: Error): void; stream?: Readable & { onMeta?: (m: unknown) => void }; handedOut?: boolean }
+interface Pending { resolve(v: unknown, data?: Buffer[]): void; reject(e: Error): void; stream?: Readable & { onMeta?: (m: unknown) => void }; handedOut?: boolean }
 
 export class RpcPeer extends EventEmitter {
   private decoder = new FrameDecoder();
@@ -72,6 +76,16 @@ export class RpcPeer extends EventEmitter {
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: (v) => resolve(v as T), reject });
       for (const part of encodeRequestWithData({ id, method, params }, buffers)) this.write(part);
+    });
+  }
+
+  /** Calls a method whose handler answers with a `DataResult`: the JSON value and its buffers, in one frame. */
+  callForData<T = unknown>(method: string, params: unknown = {}): Promise<{ result: T; data: Buffer[] }> {
+    if (this.closed) return Promise.reject(new RpcError('DISCONNECTED', 'connection to peer closed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: (v, data) => resolve({ result: v as T, data: data ?? [] }), reject });
+      this.write(encodeJson(FrameType.Request, { id, method, params }));
     });
   }
 
@@ -120,12 +134,16 @@ export class RpcPeer extends EventEmitter {
     switch (type) {
       case FrameType.Request: { const m = JSON.parse(payload.toString('utf8')); void this.serve(m, []); break; }
       case FrameType.RequestWithData: {
-        const jsonLen = payload.readUInt32BE(0);
-        const m = JSON.parse(payload.toString('utf8', 4, 4 + jsonLen)) as { id: number; method: string; params: unknown; sizes: number[] };
-        const data: Buffer[] = [];
-        let off = 4 + jsonLen;
-        for (const n of m.sizes) { data.push(payload.subarray(off, off + n)); off += n; }
-        void this.serve(m, data);
+        const { value, data } = decodeWithData<{ id: number; method: string; params: unknown }>(payload);
+        void this.serve(value, data);
+        break;
+      }
+      case FrameType.ResponseWithData: {
+        const { value, data } = decodeWithData<{ id: number; result: unknown }>(payload);
+        const p = this.pending.get(value.id);
+        if (!p || p.stream) break;
+        this.pending.delete(value.id);
+        p.resolve(value.result, data);
         break;
       }
       case FrameType.Response: {
@@ -193,7 +211,9 @@ export class RpcPeer extends EventEmitter {
     this.running.set(m.id, ac);
     try {
       const result = await handler(m.params, { signal: ac.signal, peer: this, data });
-      if (result instanceof StreamResult) {
+      if (result instanceof DataResult) {
+        for (const part of encodeResponseWithData({ id: m.id, result: result.result }, result.data)) this.write(part);
+      } else if (result instanceof StreamResult) {
         this.write(encodeJson(FrameType.Response, { id: m.id, result: result.meta }));
         await this.sendStream(m.id, result.source, ac.signal);
         if (!ac.signal.aborted) this.write(encodeJson(FrameType.End, { id: m.id }));
