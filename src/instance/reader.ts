@@ -7,6 +7,8 @@ import type { Archive } from './archive.js';
 import type { Users, UserSession } from './users.js';
 import type { FolderRow } from './instance-db.js';
 import { InstanceError } from './errors.js';
+import { statement, uidRuns } from './store/statements.js';
+import type { ArchiveStore } from './store/store.js';
 import { READ_BATCH_MAX_BYTES, READ_BATCH_MAX_ITEMS } from './api.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -121,13 +123,18 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
     if (!Array.isArray(p.ranges) || p.ranges.length > READ_BATCH_MAX_ITEMS) throw new InstanceError('INVALID_ARGUMENT', `ranges: expected at most ${READ_BATCH_MAX_ITEMS} byte ranges per call`);
     const sizes: number[] = [];
     const data: Buffer[] = [];
+    // Where each message's content is, for the whole batch in a few range scans.
+    const where = new Map<number, { store: ArchiveStore; sha256: string }>();
+    const runs = uidRuns(p.ranges.map((r) => Number(r?.uid)));
+    for (const store of this.archive.openStoresList()) {
+      const q = statement(store.db, 'SELECT uid, lower(hex(sha256)) FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?').raw();
+      for (const [a, b] of runs) for (const [uid, sha256] of q.all(f.id, a, b) as [number, string][]) where.set(uid, { store, sha256 });
+    }
     let total = 0;
     for (const r of p.ranges) {
-      let raw: Buffer;
-      try { raw = this.archive.readRaw(f.id, Number(r?.uid)); } catch (e) {
-        if (e instanceof InstanceError && e.code === 'NOT_FOUND') { sizes.push(-1); data.push(EMPTY); continue; }
-        throw e;
-      }
+      const at = where.get(Number(r?.uid));
+      if (!at) { sizes.push(-1); data.push(EMPTY); continue; }
+      const raw = at.store.readRaw(at.sha256);
       const start = Math.max(0, Math.min(raw.length, Number(r.start ?? 0) || 0));
       const end = Math.max(start, Math.min(raw.length, r.end === undefined ? raw.length : Number(r.end) || 0));
       total += end - start;

@@ -15,6 +15,9 @@ import type { WireChunk } from './quote.js';
 /** The part of a socket the writer uses; `net.Socket` and `tls.TLSSocket` satisfy it. */
 export interface WritableSink {
   write(chunk: Buffer): boolean;
+  /** Optional batching (net/tls sockets): writes between cork and uncork leave as one. */
+  cork?(): void;
+  uncork?(): void;
   once(event: 'drain' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
   removeListener(event: 'drain' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
   readonly destroyed: boolean;
@@ -159,8 +162,27 @@ export class ResponseWriter {
     if (this.sink.destroyed) throw new ConnectionClosedError();
     if (chunk.length === 0) return;
     this.writtenBytes += chunk.length;
+    this.corkUntilIdle();
     if (this.sink.write(chunk)) return;
     await this.waitForDrain();
+  }
+
+  private corked = false;
+
+  /**
+   * Holds writes until the event loop has run what is ready, then sends them together: a FETCH of
+   * many small messages writes several pieces per message, and each write on a TLS socket would
+   * otherwise be its own record and system call. A full buffer still waits for `drain` (which
+   * follows the uncork).
+   */
+  private corkUntilIdle(): void {
+    if (this.corked || !this.sink.cork || !this.sink.uncork) return;
+    this.corked = true;
+    this.sink.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.sink.uncork!();
+    });
   }
 
   private waitForDrain(): Promise<void> {
