@@ -15,7 +15,7 @@ import { statement, uidRuns } from './store/statements.js';
 import { MetaCache } from './meta-cache.js';
 import { InstanceError } from './errors.js';
 import type { IngestItem, IngestResult, ChangeEvent } from './api.js';
-import type { BlobLocation } from './store/content-pack.js';
+import { BLOCK_TARGET_BYTES, type BlobLocation } from './store/content-pack.js';
 
 /** Quiet time after the last ingest batch before WAL files are checkpointed and truncated. */
 const IDLE_CHECKPOINT_MS = 1000;
@@ -39,6 +39,17 @@ export function parseSizeThreshold(s: string | null): number | null {
   return Math.round(Number(m[1]) * mult);
 }
 
+/** One message of a batch on its way to the store. */
+interface IngestCandidate { item: IngestItem; crlf: Buffer; sha: string; folderPath: string; prepared: Promise<PreparedMessage> }
+
+/**
+ * A batch is written in chunks of about this many messages or bytes (whichever comes first), so
+ * the first chunk is written while later ones are still being prepared; larger chunks would leave
+ * the main thread idle, smaller ones pay the per-commit cost (a pack fsync, two transactions) too often.
+ */
+const COMMIT_CHUNK_MESSAGES = 100;
+const COMMIT_CHUNK_BYTES = 4 * 1024 * 1024;
+
 export class Archive {
   readonly folders: FolderTree;
   readonly settings: Settings;
@@ -46,6 +57,8 @@ export class Archive {
   private storeErrors = new Map<number, string>();
   private listeners = new Set<(e: ChangeEvent) => void>();
   private pool: PreparePool;
+  /** Settles when the batch now writing has written its last chunk. */
+  private commitTail: Promise<void> = Promise.resolve();
 
   constructor(readonly db: Db, readonly baseDir: string, private log: Logger) {
     this.settings = new Settings(db);
@@ -191,14 +204,15 @@ export class Archive {
 
   /**
    * Archives a batch into `<userArchive>/<item.folder>`; duplicates (same bytes, same folder) are
-   * skipped. Messages are prepared in worker threads; `beforeCommit` lets the caller hold the
-   * writing part (freeze). The writing part runs without awaiting, so batches never interleave.
+   * skipped. Messages are prepared in worker threads and written in chunks, in arrival order, as
+   * soon as a chunk is prepared: the main thread writes one chunk while the workers prepare the
+   * next. `beforeCommit` lets the caller hold the writing part (freeze). Each chunk is written
+   * without awaiting, and the chunks of concurrent batches never interleave.
    */
   async ingest(userArchive: string, items: IngestItem[], beforeCommit: () => Promise<void> = async () => {}): Promise<IngestResult> {
     const result: IngestResult = { imported: 0, duplicates: 0, broken: 0, errors: [] };
     if (items.length === 0) return result;
-    type Item = { item: IngestItem; crlf: Buffer; sha: string; folderPath: string; prepared?: PreparedMessage };
-    const candidates: Item[] = [];
+    const candidates: IngestCandidate[] = [];
     const seen = new Set<string>();
     for (const item of items) {
       try {
@@ -209,28 +223,54 @@ export class Archive {
         const key = `${folderPath}\u0000${sha}`;
         if (seen.has(key) || (folder && this.isArchived(folder.id, sha))) { result.duplicates++; continue; }
         seen.add(key);
-        candidates.push({ item, crlf, sha, folderPath });
+        candidates.push({ item, crlf, sha, folderPath, prepared: this.pool.prepare(crlf) });
       } catch (e) {
         result.errors.push({ name: item.name, message: (e as Error).message });
       }
     }
-    await Promise.all(candidates.map(async (c) => {
-      try { c.prepared = await this.pool.prepare(c.crlf); } catch (e) { result.errors.push({ name: c.item.name, message: (e as Error).message }); }
-    }));
-    await beforeCommit();
-    // From here on nothing awaits: this batch's UIDs, content and rows are written as one step.
+    // One batch writes at a time; the next one's messages are prepared meanwhile.
+    const previous = this.commitTail;
+    let release!: () => void;
+    this.commitTail = new Promise<void>((r) => { release = r; });
+    try {
+      await previous;
+      for (let i = 0; i < candidates.length;) {
+        const chunk: (IngestCandidate & { ready: PreparedMessage })[] = [];
+        let bytes = 0;
+        let blockBytes = 0;
+        for (; i < candidates.length; i++) {
+          const c = candidates[i]!;
+          try { chunk.push({ ...c, ready: await c.prepared }); } catch (e) { result.errors.push({ name: c.item.name, message: (e as Error).message }); }
+          bytes += c.crlf.length;
+          blockBytes += c.crlf.length;
+          // A chunk ends where a content block ends (the store fills blocks to BLOCK_TARGET_BYTES),
+          // so that committing it does not write a part-filled block: those compress worse.
+          if (blockBytes < BLOCK_TARGET_BYTES) continue;
+          blockBytes = 0;
+          if (chunk.length >= COMMIT_CHUNK_MESSAGES || bytes >= COMMIT_CHUNK_BYTES) { i++; break; }
+        }
+        await beforeCommit();
+        this.commitChunk(chunk, result);
+      }
+    } finally {
+      release();
+    }
+    return result;
+  }
+
+  /** Writes prepared messages: UIDs, content, rows and index in one step, without awaiting. */
+  private commitChunk(chunk: (IngestCandidate & { ready: PreparedMessage })[], result: IngestResult): void {
     this.maybeRollStore();
     const store = this.currentStore();
-    const ready: (Item & { prepared: PreparedMessage; folder: FolderRow })[] = [];
-    for (const c of candidates) {
-      if (!c.prepared) continue;
+    const ready: (IngestCandidate & { ready: PreparedMessage; folder: FolderRow })[] = [];
+    for (const c of chunk) {
       const folder = this.folders.ensure(c.folderPath);
       // A batch that arrived meanwhile may have archived the same message.
       if (this.isArchived(folder.id, c.sha)) { result.duplicates++; continue; }
-      if (c.prepared.problems.length) { result.broken++; this.log.warn({ name: c.item.name, problems: c.prepared.problems.slice(0, 5) }, 'message stored with problems'); }
-      ready.push({ ...c, prepared: c.prepared, folder });
+      if (c.ready.problems.length) { result.broken++; this.log.warn({ name: c.item.name, problems: c.ready.problems.slice(0, 5) }, 'message stored with problems'); }
+      ready.push({ ...c, folder });
     }
-    if (ready.length === 0) return result;
+    if (ready.length === 0) return;
     // UIDs and MODSEQs are reserved (and committed) before the messages: a crash leaves gaps, never reuse.
     const byFolder = new Map<number, typeof ready>();
     for (const p of ready) { const l = byFolder.get(p.folder.id) ?? []; l.push(p); byFolder.set(p.folder.id, l); }
@@ -251,14 +291,13 @@ export class Archive {
       const flags = p.item.flags ?? ['\\Seen'];
       const internalDate = p.item.internalDate ?? Date.now();
       store.addRecovery({ kind: 'message', sha256: p.sha, folder: id.folderPath, uid: id.uid, flags, internalDate, archivedAt: Date.now(), uidValidity: id.uidValidity });
-      rows.push(this.rowFor(p.prepared, p.sha, p.folder.id, id, flags, internalDate));
+      rows.push(this.rowFor(p.ready, p.sha, p.folder.id, id, flags, internalDate));
     }
     store.commitBatch(blobs, rows);
     this.db.transaction(() => { for (const r of rows) this.folders.addCounts(r.folderId, 1, r.size); })();
     for (const r of rows) this.emit({ kind: 'exists', folderId: r.folderId, uid: r.uid, modseq: r.modseq });
     result.imported += rows.length;
     this.scheduleIdleCheckpoint();
-    return result;
   }
 
   /** Whether this content is already a message of the folder, in any open store. */

@@ -1,6 +1,6 @@
 /**
  * A small pool of worker threads that prepare messages (parse, serialise, compress metadata,
- * PDF text) while the main thread writes the databases. One worker per spare core, at least one;
+ * PDF text) while the main thread writes the databases. One worker per core;
  * each worker gets one message at a time, so a time limit measures that message alone. A message
  * over the limit (in practice a hostile PDF) costs its worker, which is replaced, and is prepared
  * again on the main thread without PDF text. If workers cannot start, the main thread does it all.
@@ -15,7 +15,10 @@ import type { Logger } from '../common/logger.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = existsSync(path.join(HERE, 'prepare-worker.js')) ? path.join(HERE, 'prepare-worker.js') : path.join(HERE, '..', '..', 'dist', 'instance', 'prepare-worker.js');
-/** More workers than cores only adds switching; the main thread needs its own core share. */
+/**
+ * More workers than cores only adds switching. One per core, not one per spare core: the main
+ * thread's share (database writes) is smaller than preparing, and it waits while workers prepare.
+ */
 const MAX_WORKERS = 4;
 /** Time one message may take in a worker before the worker is replaced. */
 const PREPARE_TIMEOUT_MS = 30_000;
@@ -29,7 +32,7 @@ export class PreparePool {
   private nextId = 1;
   private closing = false;
 
-  constructor(private log: Logger, private size = Math.min(MAX_WORKERS, Math.max(1, os.availableParallelism() - 1))) {
+  constructor(private log: Logger, private size = Math.min(MAX_WORKERS, Math.max(1, os.availableParallelism()))) {
     if (!existsSync(WORKER)) { log.warn({ worker: WORKER }, 'prepare worker not found; preparing messages on the main thread'); this.size = 0; return; }
     for (let i = 0; i < size; i++) this.spawn();
   }
