@@ -3,12 +3,13 @@
  * checked against the user's folder privileges here, so a forged folder id finds nothing.
  */
 import type { ArchiveReader, AuthResult, FolderInfo, FolderStatus, MessageMeta, MetaField, SearchCriterion, SessionToken, LoginChannel, ArchiveQuery, ArchiveHit } from './api.js';
-import type { Archive } from './archive.js';
+import type { Archive, ImapMeta } from './archive.js';
 import type { Users, UserSession } from './users.js';
 import type { FolderRow } from './instance-db.js';
 import { InstanceError } from './errors.js';
 import { statement, uidRuns } from './store/statements.js';
 import type { ArchiveStore } from './store/store.js';
+import type { BlobLocation } from './store/content-pack.js';
 import { READ_BATCH_MAX_BYTES, READ_BATCH_MAX_ITEMS } from './api.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -94,18 +95,45 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
     const { f } = this.folderFor(p.session, p.folderId);
     if (!Array.isArray(p.uids) || p.uids.length > 100_000) throw new InstanceError('INVALID_ARGUMENT', 'uids: expected at most 100,000 UIDs per call');
     const wantImap = p.fields.some((x) => x === 'envelope' || x === 'bodyStructure' || x === 'body' || x === 'mime');
-    return this.archive.folderMessages(f.id, p.uids).map(({ store, msg }) => {
-      const out: MessageMeta = { uid: msg.uid, modseq: msg.modseq, flags: msg.flags, internalDate: msg.internalDate, size: msg.size };
-      if (wantImap) {
-        const m = this.archive.imapMeta(store, msg.id);
-        if (p.fields.includes('envelope')) out.envelope = m.e;
-        if (p.fields.includes('bodyStructure')) out.bodyStructure = m.s;
-        if (p.fields.includes('body')) out.body = m.b;
-        if (p.fields.includes('mime')) out.mime = m.m;
+    if (p.fields.includes('summary')) {
+      return this.archive.folderMessages(f.id, p.uids).map(({ store, msg }) => {
+        const out: MessageMeta = { uid: msg.uid, modseq: msg.modseq, flags: msg.flags, internalDate: msg.internalDate, size: msg.size };
+        if (wantImap) this.addImap(out, this.archive.imapMeta(store, msg.id), p.fields);
+        return Object.assign(out, { subject: msg.subject, from: msg.from, to: this.archive.imapMeta(store, msg.id).to, date: msg.sentDate, hasAttachments: msg.hasAttachments });
+      });
+    }
+    // The IMAP path: only the columns FETCH needs, as range scans (a header sync asks for thousands).
+    const out: MessageMeta[] = [];
+    const runs = uidRuns(p.uids);
+    for (const store of this.archive.openStoresList()) {
+      const q = statement(store.db, 'SELECT id, uid, modseq, flags, internal_date, size FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?').raw();
+      for (const [a, b] of runs) {
+        for (const [id, uid, modseq, flags, internalDate, size] of q.all(f.id, a, b) as [number, number, number, string, number, number][]) {
+          const m: MessageMeta = { uid, modseq, flags: this.flagList(flags), internalDate, size };
+          if (wantImap) this.addImap(m, this.archive.imapMeta(store, id), p.fields);
+          out.push(m);
+        }
       }
-      if (p.fields.includes('summary')) Object.assign(out, { subject: msg.subject, from: msg.from, to: this.archive.imapMeta(store, msg.id).to, date: msg.sentDate, hasAttachments: msg.hasAttachments });
-      return out;
-    });
+    }
+    return out.sort((x, y) => x.uid - y.uid);
+  }
+
+  private addImap(out: MessageMeta, m: ImapMeta, fields: MetaField[]): void {
+    if (fields.includes('envelope')) out.envelope = m.e;
+    if (fields.includes('bodyStructure')) out.bodyStructure = m.s;
+    if (fields.includes('body')) out.body = m.b;
+    if (fields.includes('mime')) out.mime = m.m;
+  }
+
+  /** Flag lists repeat (`["\\Seen"]` on nearly every row), so each distinct one is parsed once. */
+  private readonly flagLists = new Map<string, string[]>();
+  private flagList(json: string): string[] {
+    let l = this.flagLists.get(json);
+    if (!l) {
+      l = JSON.parse(json) as string[];
+      if (this.flagLists.size < 1000) this.flagLists.set(json, l);
+    }
+    return l;
   }
 
   /** Raw bytes of one message (CRLF form), optionally a byte range [start, end). */
@@ -124,17 +152,20 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
     const sizes: number[] = [];
     const data: Buffer[] = [];
     // Where each message's content is, for the whole batch in a few range scans.
-    const where = new Map<number, { store: ArchiveStore; sha256: string }>();
+    const where = new Map<number, { store: ArchiveStore; at: BlobLocation }>();
     const runs = uidRuns(p.ranges.map((r) => Number(r?.uid)));
     for (const store of this.archive.openStoresList()) {
-      const q = statement(store.db, 'SELECT uid, lower(hex(sha256)) FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?').raw();
-      for (const [a, b] of runs) for (const [uid, sha256] of q.all(f.id, a, b) as [number, string][]) where.set(uid, { store, sha256 });
+      const q = statement(store.db, `SELECT m.uid, b.pack, b.offset, b.length, b.start, b.raw_size FROM messages m JOIN blobs b ON b.sha256 = m.sha256
+        WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?`).raw();
+      for (const [a, b] of runs) {
+        for (const [uid, pack, offset, length, start, rawSize] of q.all(f.id, a, b) as number[][]) where.set(uid!, { store, at: { pack: pack!, offset: offset!, length: length!, start: start!, rawSize: rawSize! } });
+      }
     }
     let total = 0;
     for (const r of p.ranges) {
       const at = where.get(Number(r?.uid));
       if (!at) { sizes.push(-1); data.push(EMPTY); continue; }
-      const raw = at.store.readRaw(at.sha256);
+      const raw = at.store.content.readBlob(at.at);
       const start = Math.max(0, Math.min(raw.length, Number(r.start ?? 0) || 0));
       const end = Math.max(start, Math.min(raw.length, r.end === undefined ? raw.length : Number(r.end) || 0));
       total += end - start;

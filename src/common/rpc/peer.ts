@@ -75,7 +75,9 @@ export class RpcPeer extends EventEmitter {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: (v) => resolve(v as T), reject });
+      this.socket.cork();
       for (const part of encodeRequestWithData({ id, method, params }, buffers)) this.write(part);
+      this.socket.uncork();
     });
   }
 
@@ -212,7 +214,10 @@ export class RpcPeer extends EventEmitter {
     try {
       const result = await handler(m.params, { signal: ac.signal, peer: this, data });
       if (result instanceof DataResult) {
+        // One system call for the header and all buffers, not one per buffer.
+        this.socket.cork();
         for (const part of encodeResponseWithData({ id: m.id, result: result.result }, result.data)) this.write(part);
+        this.socket.uncork();
       } else if (result instanceof StreamResult) {
         this.write(encodeJson(FrameType.Response, { id: m.id, result: result.meta }));
         await this.sendStream(m.id, result.source, ac.signal);
