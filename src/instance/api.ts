@@ -125,14 +125,14 @@ export interface ArchiveHit {
   hasAttachments: boolean;
 }
 
-/** Message-list orders besides date (Web Access), each kept in an index of every store. */
-export type ListSort = 'from' | 'subject' | 'size';
+/** Message-list orders of a folder (Web Access), each kept in an index of every store. */
+export type ListSort = 'date' | 'from' | 'subject' | 'size';
 
 /** One page of a folder in `sort` order; `after` is the `next` of the previous page. */
 export interface FolderListQuery {
   folderId: number;
   sort: ListSort;
-  /** false: A to Z, smallest first; true: Z to A, largest first. */
+  /** false: A to Z, smallest, oldest first; true: Z to A, largest, newest first. */
   descending: boolean;
   after?: { value: string | number; key: string } | null;
   limit?: number;

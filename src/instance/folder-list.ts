@@ -1,5 +1,5 @@
 /**
- * A folder's messages in Web Access list order by sender, subject or size, either direction,
+ * A folder's messages in Web Access list order by date, sender, subject or size, either direction,
  * paged by keyset over every open store: each page is an index range scan (store-db.ts
  * LIST_ORDER_KEYS), so page 2,000 of a 100,000-message folder costs what page 1 costs.
  * The caller has checked that the session may read the folder (Reader.folderStatus).
@@ -10,7 +10,8 @@ import { InstanceError } from './errors.js';
 import { LIST_ORDER_KEYS } from './store/store-db.js';
 import { statement } from './store/statements.js';
 
-export const LIST_SORTS: readonly ListSort[] = ['from', 'subject', 'size'];
+export const LIST_SORTS: readonly ListSort[] = ['date', 'from', 'subject', 'size'];
+const isNumeric = (s: ListSort) => s === 'date' || s === 'size';
 /** Rows per call at most: a few screens; the CAS asks for one page. */
 const MAX_LIST_PAGE = 500;
 /** Longest sort value a cursor may carry (a subject or sender as stored; longer ones are not ours). */
@@ -31,8 +32,8 @@ function checkQuery(q: FolderListQuery): { sort: ListSort; descending: boolean; 
     const m = /^(\d{1,6})-(\d{1,15})$/.exec(String(q.after.key));
     if (!m) throw new InstanceError('INVALID_ARGUMENT', 'after.key: not a key from a previous page');
     const v = q.after.value;
-    const okValue = q.sort === 'size' ? Number.isSafeInteger(v) : typeof v === 'string' && v.length <= MAX_CURSOR_TEXT;
-    if (!okValue) throw new InstanceError('INVALID_ARGUMENT', `after.value: expected ${q.sort === 'size' ? 'an integer' : 'a text'} from a previous page`);
+    const okValue = isNumeric(q.sort) ? Number.isSafeInteger(v) : typeof v === 'string' && v.length <= MAX_CURSOR_TEXT;
+    if (!okValue) throw new InstanceError('INVALID_ARGUMENT', `after.value: expected ${isNumeric(q.sort) ? 'an integer' : 'a text'} from a previous page`);
     after = { value: v, sk: Number(m[1]) * STORE_KEY_FACTOR + Number(m[2]) };
   }
   return { sort: q.sort, descending: q.descending, limit, after };

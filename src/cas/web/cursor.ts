@@ -1,4 +1,4 @@
-/** Keyset paging cursors in URLs: `<date>.<key>` of the last row of the previous page (validated). */
+/** Keyset paging cursors in URLs: search `<date>.<key>`, folder lists base64url `[value, key]` (both validated). */
 import { WebError } from './errors.js';
 
 export function encodeCursor(c: { date: number; key: string }): string { return `${c.date}.${c.key}`; }
@@ -13,17 +13,17 @@ export function decodeCursor(s: string | undefined): { date: number; key: string
 /** Longest `at` cursor in a URL: a stored subject or sender of up to a few thousand characters, base64url of JSON. */
 export const MAX_SORT_CURSOR_CHARS = 8192;
 
-/** Cursor of the sender/subject/size orders: base64url of `[value, key]` (the value may be any text). */
+/** Cursor of a folder list (date, sender, subject, size): base64url of `[value, key]` (the value may be any text). */
 export function encodeSortCursor(c: { value: string | number; key: string }): string {
   return Buffer.from(JSON.stringify([c.value, c.key])).toString('base64url');
 }
 
-export function decodeSortCursor(s: string | undefined, sort: 'from' | 'subject' | 'size'): { value: string | number; key: string } | null {
+export function decodeSortCursor(s: string | undefined, sort: 'date' | 'from' | 'subject' | 'size'): { value: string | number; key: string } | null {
   if (!s) return null;
   let v: unknown;
   try { v = /^[A-Za-z0-9_-]+$/.test(s) ? JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) : null; } catch { v = null; }
   const ok = Array.isArray(v) && v.length === 2 && typeof v[1] === 'string' && /^\d{1,6}-\d{1,15}$/.test(v[1])
-    && (sort === 'size' ? Number.isSafeInteger(v[0]) : typeof v[0] === 'string');
+    && (sort === 'size' || sort === 'date' ? Number.isSafeInteger(v[0]) : typeof v[0] === 'string');
   if (!ok) throw new WebError('BAD_REQUEST', 'bad paging cursor');
   return { value: (v as [string | number, string])[0], key: (v as [string | number, string])[1] };
 }

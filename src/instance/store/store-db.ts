@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_folder_sha ON messages (folder_id, sha256);
 -- A folder's messages newest first (Web Access lists and pages folders by date).
 CREATE INDEX IF NOT EXISTS messages_folder_date ON messages (folder_id, sent_date DESC, id DESC);
+-- All messages newest first: archive-wide search walks it when a word is in many messages.
+CREATE INDEX IF NOT EXISTS messages_date ON messages (sent_date DESC, id DESC);
 CREATE TABLE IF NOT EXISTS expunged (folder_id INTEGER NOT NULL, uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;
 `;
 
@@ -53,6 +55,8 @@ CREATE TABLE IF NOT EXISTS expunged (folder_id INTEGER NOT NULL, uid INTEGER NOT
 const stripSubjectPrefix = (x: string) =>
   `CASE WHEN lower(substr(${x}, 1, 3)) IN ('re:', 'aw:', 'wg:', 'sv:', 'fw:') THEN ltrim(substr(${x}, 4)) WHEN lower(substr(${x}, 1, 4)) = 'fwd:' THEN ltrim(substr(${x}, 5)) ELSE ${x} END`;
 export const LIST_ORDER_KEYS = {
+  // Date order walks messages_folder_date of STORE_SCHEMA.
+  date: 'sent_date',
   size: 'size',
   from: 'from_ COLLATE NOCASE',
   subject: `(${stripSubjectPrefix(stripSubjectPrefix('ltrim(subject)'))}) COLLATE NOCASE`,

@@ -1,25 +1,25 @@
 /**
  * Folder tree and message list. Every order pages by keyset, so page N costs what page 1 costs at
- * 100,000+ messages: date through the instance's archive search (date, key), sender/subject/size
- * through its sorted listing (value, key; an index per order in every store), "archived" by UID.
+ * 100,000+ messages: date, sender, subject and size through the instance's sorted listing (value,
+ * key; an index per order in every store), "archived" by UID.
  * Everything comes from instance calls made with the user's session: a forged folder id finds nothing.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ListSort } from '../../../instance/api.js';
 import { base, pageContext, requireLogin, sendPage } from '../context.js';
 import { mailShell, messageList, rowsFromHits, type ListRow } from '../views/mail.js';
-import { decodeCursor, decodeSortCursor, encodeCursor, encodeSortCursor, MAX_SORT_CURSOR_CHARS } from '../cursor.js';
+import { decodeSortCursor, encodeSortCursor, MAX_SORT_CURSOR_CHARS } from '../cursor.js';
 import { html } from '../html.js';
 import { WebError } from '../errors.js';
 
 /** Rows per page: a screenful on a desktop; the next page is one link (keyset) away. */
 export const PAGE_SIZE = 50;
-type Sort = 'date' | 'archived' | ListSort;
+type Sort = 'archived' | ListSort;
 type Direction = 'asc' | 'desc';
 const SORTS: readonly Sort[] = ['date', 'archived', 'from', 'subject', 'size'];
-/** What a sort link means before the user reverses it: names A to Z, sizes largest first. */
-const DEFAULT_DIRECTION: Record<ListSort, Direction> = { from: 'asc', subject: 'asc', size: 'desc' };
-const isListSort = (s: Sort): s is ListSort => s === 'from' || s === 'subject' || s === 'size';
+/** What a sort link means before the user reverses it: newest first, names A to Z, sizes largest first. */
+const DEFAULT_DIRECTION: Record<ListSort, Direction> = { date: 'desc', from: 'asc', subject: 'asc', size: 'desc' };
+const isListSort = (s: Sort): s is ListSort => s !== 'archived';
 
 export async function mailRoutes(app: FastifyInstance): Promise<void> {
   const { branding } = app.web.options;
@@ -31,13 +31,13 @@ export async function mailRoutes(app: FastifyInstance): Promise<void> {
     return sendPage(reply, mailShell(ctx, { title: ctx.t('nav.folders'), pane: 'tree', folders }));
   });
 
-  app.get<{ Params: { folderId: number }; Querystring: { after?: string; before?: number; at?: string; sort?: Sort; dir?: Direction; lang?: string } }>('/folder/:folderId', {
+  app.get<{ Params: { folderId: number }; Querystring: { before?: number; at?: string; sort?: Sort; dir?: Direction; lang?: string } }>('/folder/:folderId', {
     schema: {
       params: { type: 'object', properties: { inst: { type: 'string' }, folderId: { type: 'integer', minimum: 1, maximum: 2 ** 31 } }, required: ['folderId'], additionalProperties: false },
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {
-          after: { type: 'string', maxLength: 60 }, before: { type: 'integer', minimum: 1 }, at: { type: 'string', maxLength: MAX_SORT_CURSOR_CHARS },
+          before: { type: 'integer', minimum: 1 }, at: { type: 'string', maxLength: MAX_SORT_CURSOR_CHARS },
           sort: { type: 'string', enum: SORTS }, dir: { type: 'string', enum: ['asc', 'desc'] }, lang: { type: 'string', maxLength: 5 },
         },
       },
@@ -57,12 +57,7 @@ export async function mailRoutes(app: FastifyInstance): Promise<void> {
     let rows: ListRow[];
     let total: number;
     let nextHref: string | null = null;
-    if (sort === 'date') {
-      const r = await client.searchArchive({ session: login.token, query: { folderId, limit: PAGE_SIZE, after: decodeCursor(request.query.after) } });
-      rows = rowsFromHits(r.hits);
-      total = r.total;
-      if (r.next) nextHref = `${b}/folder/${folderId}?after=${encodeURIComponent(encodeCursor(r.next))}`;
-    } else if (isListSort(sort)) {
+    if (isListSort(sort)) {
       const r = await client.listFolderSorted({ session: login.token, folderId, sort, descending: dir === 'desc', limit: PAGE_SIZE, after: decodeSortCursor(request.query.at, sort) });
       rows = rowsFromHits(r.rows);
       total = r.total;
@@ -82,10 +77,16 @@ export async function mailRoutes(app: FastifyInstance): Promise<void> {
       total = uids.length;
       if (end - PAGE_SIZE > 0) nextHref = `${b}/folder/${folderId}?sort=archived&before=${pageUids[pageUids.length - 1]}`;
     }
-    const isFirst = !request.query.after && !request.query.before && !request.query.at;
-    const sortHref = (s: Sort, d?: Direction) => `${b}/folder/${folderId}${s === 'date' ? '' : `?sort=${s}`}${d && isListSort(s) && d !== DEFAULT_DIRECTION[s] ? `&dir=${d}` : ''}`;
-    const dirLabel = (s: ListSort, d: Direction) => t(s === 'size' ? (d === 'desc' ? 'list.dir.largest' : 'list.dir.smallest') : d === 'asc' ? 'list.dir.az' : 'list.dir.za');
-    // The current sender/subject/size order links to its reverse; the others start in their usual direction.
+    const isFirst = !request.query.before && !request.query.at;
+    const sortHref = (s: Sort, d?: Direction) => {
+      const q = new URLSearchParams();
+      if (s !== 'date') q.set('sort', s);
+      if (d && isListSort(s) && d !== DEFAULT_DIRECTION[s]) q.set('dir', d);
+      return `${b}/folder/${folderId}${q.size ? `?${q}` : ''}`;
+    };
+    const dirLabel = (s: ListSort, d: Direction) => t(s === 'date' ? (d === 'desc' ? 'list.dir.newest' : 'list.dir.oldest')
+      : s === 'size' ? (d === 'desc' ? 'list.dir.largest' : 'list.dir.smallest') : d === 'asc' ? 'list.dir.az' : 'list.dir.za');
+    // The current order links to its reverse; the others start in their usual direction.
     const sortLinks = html`<nav class="sort" aria-label="${t('list.sort')}">${SORTS.map((s) => s === sort
       ? html`<span aria-current="true">${t(`list.sort.${s}`)}${isListSort(s) ? html` (${dirLabel(s, dir)})` : ''}</span>${isListSort(s)
         ? html` <a href="${sortHref(s, dir === 'asc' ? 'desc' : 'asc')}" data-sort="${s}" data-dir="${dir === 'asc' ? 'desc' : 'asc'}" class="reverse">${dirLabel(s, dir === 'asc' ? 'desc' : 'asc')}</a>` : ''}`
@@ -94,6 +95,8 @@ export async function mailRoutes(app: FastifyInstance): Promise<void> {
     const name = folder.path.split('/').slice(1).join('/') || (folder.archive.toLowerCase() === login.userName.toLowerCase() ? t('tree.myArchive') : t('tree.archiveOf', { name: folder.archive }));
     const list = messageList(ctx, {
       heading: name, total, rows, nextHref, firstHref: isFirst ? null : sortHref(sort, dir),
+      // "Older"/"Newest" fit newest-first lists; other orders have plain next/first pages.
+      pagerLabels: (sort === 'date' && dir === 'desc') || sort === 'archived' ? undefined : { next: t('list.nextPage'), first: t('list.firstPage') },
       backHref: `${b}/folders`, ret: request.url, canExport, canRestore: canExport && !!login.emailAddress && !!app.web.options.restore, exportScope: { kind: 'folder', folderId }, sortLinks,
     });
     return sendPage(reply, mailShell(ctx, { title: name, pane: 'list', folders, currentFolderId: folderId, list }));

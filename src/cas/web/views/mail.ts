@@ -82,6 +82,8 @@ export function messageList(ctx: PageContext, p: {
   sortLinks?: HtmlValue; countKey?: 'list.count' | 'search.results';
   /** Search words passed on to the message view for highlighting. */
   hlQuery?: string;
+  /** Pager link texts; default "Older messages" / "Newest messages" (lists newest first). */
+  pagerLabels?: { next: string; first: string };
 }): SafeHtml {
   const { t } = ctx;
   const href = (r: ListRow) => `${ctx.base}/message/${r.folderId}/${r.uid}?${p.hlQuery ? `hl=${encodeURIComponent(p.hlQuery)}&` : ''}ret=${encodeURIComponent(p.ret)}`;
@@ -110,5 +112,5 @@ ${p.canExport ? html`<label class="selbox"><input type="checkbox" class="sel" na
 <span class="meta">${p.showFolder && r.folderPath ? html`<span class="folder">${r.folderPath}</span> · ` : ''}${r.hasAttachments ? html`<span class="att" title="${t('list.attachment')}"><span class="sr">${t('list.attachment')}</span></span>` : ''}${formatDate(ctx.locale, r.date, t('msg.unknown'))} · <span class="size">${formatSize(t, r.size)}</span></span>
 </a></li>`)}
 </ol>`}
-<nav class="pager">${p.firstHref ? html`<a href="${p.firstHref}">${t('list.first')}</a>` : ''}${p.nextHref ? html`<a href="${p.nextHref}" rel="next" data-testid="next-page">${t('list.next')}</a>` : ''}</nav>`;
+<nav class="pager">${p.firstHref ? html`<a href="${p.firstHref}">${p.pagerLabels?.first ?? t('list.first')}</a>` : ''}${p.nextHref ? html`<a href="${p.nextHref}" rel="next" data-testid="next-page">${p.pagerLabels?.next ?? t('list.next')}</a>` : ''}</nav>`;
 }
