@@ -7,6 +7,7 @@ import type { Archive } from '../archive.js';
 import { InstanceError } from '../errors.js';
 import { quoteTerm, tokenize, type Columns } from './fts-query.js';
 import type { ArchiveStore } from '../store/store.js';
+import { statement } from '../store/statements.js';
 
 const MAX_PAGE = 500;
 const MAX_WILDCARD_TERMS = 500;
@@ -53,6 +54,8 @@ export function searchArchive(archive: Archive, readable: Set<string>, q: Archiv
     folders = folders.filter((f) => f.id === base.id || (q.includeSubfolders && f.path.startsWith(`${base.path}/`)));
   }
   const folderPath = new Map(folders.map((f) => [f.id, f.path]));
+  // Every folder of the instance in scope (a user searching everything they own): no folder test.
+  const wholeInstance = folderPath.size === archive.folders.all().length;
   if (folderPath.size === 0) return { hits: [], total: 0, next: null };
   const after = q.after ? { date: q.after.date, sk: keyToSort(q.after.key) } : null;
   const all: (ArchiveHit & { sk: number })[] = [];
@@ -66,9 +69,8 @@ export function searchArchive(archive: Archive, readable: Set<string>, q: Archiv
     add(q.attachmentNames, ['attachment_names']);
     add(q.attachmentContents, ['attachment_text']);
     for (const k of ['from', 'to', 'cc', 'bcc'] as const) add(q[k], ['addresses']);
-    const where: string[] = ['m.folder_id IN (SELECT value FROM json_each(@folders))'];
-    const params: Record<string, unknown> = { folders: JSON.stringify([...folderPath.keys()]) };
-    if (fts.length) { where.push('m.id IN (SELECT rowid FROM idx.fts WHERE fts MATCH @fts)'); params.fts = fts.map((e) => `(${e})`).join(' AND '); }
+    const where: string[] = [wholeInstance ? '1' : 'm.folder_id IN (SELECT value FROM json_each(@folders))'];
+    const params: Record<string, unknown> = wholeInstance ? {} : { folders: JSON.stringify([...folderPath.keys()]) };
     // From is kept in the row and matched exactly; to/cc/bcc match through the index's address column.
     if (q.from && q.from.trim()) { where.push('instr(lower(m.from_), @from) > 0'); params.from = q.from.trim().toLowerCase(); }
     if (q.dateFrom) { where.push('m.sent_date >= @dateFrom'); params.dateFrom = dayStart(q.dateFrom, 'dateFrom'); }
@@ -76,17 +78,21 @@ export function searchArchive(archive: Archive, readable: Set<string>, q: Archiv
     if (q.minSize !== undefined) { where.push('m.size >= @minSize'); params.minSize = q.minSize; }
     if (q.maxSize !== undefined) { where.push('m.size <= @maxSize'); params.maxSize = q.maxSize; }
     if (q.hasAttachments !== undefined) { where.push('m.has_attachments = @hasAtt'); params.hasAtt = q.hasAttachments ? 1 : 0; }
+    // Last, so the date walk can leave it out and test it chunk by chunk.
+    if (fts.length) { where.push('m.id IN (SELECT rowid FROM idx.fts WHERE fts MATCH @fts)'); params.fts = fts.map((e) => `(${e})`).join(' AND '); }
     const base = `FROM messages m WHERE ${where.join(' AND ')}`;
-    total += (store.db.prepare(`SELECT count(*) ${base}`).pluck().get(params) as number);
-    let pageWhere = '';
+    // Hits of the text alone, from the index: cheap, and the answer when nothing else restricts.
+    const textHits = params.fts === undefined ? null : (statement(store.index, 'SELECT count(*) FROM fts WHERE fts MATCH ?').pluck().get(params.fts) as number);
+    const onlyText = textHits !== null && where.length === 2 && wholeInstance;
+    total += onlyText ? textHits : (store.db.prepare(`SELECT count(*) ${base}`).pluck().get(params) as number);
+    let aId: number | null = null;
     if (after) {
-      pageWhere = ' AND (m.sent_date < @aDate OR (m.sent_date = @aDate AND m.id < @aId))';
       const afterStore = Math.floor(after.sk / STORE_KEY_FACTOR);
-      params.aDate = after.date;
-      params.aId = afterStore === store.id ? after.sk % STORE_KEY_FACTOR : afterStore > store.id ? Number.MAX_SAFE_INTEGER : 0;
+      aId = afterStore === store.id ? after.sk % STORE_KEY_FACTOR : afterStore > store.id ? Number.MAX_SAFE_INTEGER : 0;
     }
-    const rows = store.db.prepare(`SELECT m.id, m.folder_id, m.uid, m.sent_date, m.from_, m.subject, m.size, m.has_attachments ${base}${pageWhere} ORDER BY m.sent_date DESC, m.id DESC LIMIT ${limit}`).all(params) as
-      { id: number; folder_id: number; uid: number; sent_date: number; from_: string; subject: string; size: number; has_attachments: number }[];
+    const rows = textHits !== null && textHits > WALK_ABOVE_HITS
+      ? walkByDate(store, where.slice(0, -1), params, after ? { date: after.date, id: aId! } : null, limit)
+      : pageByHits(store, base, params, after ? { date: after.date, id: aId! } : null, limit);
     for (const r of rows) {
       all.push({ key: `${store.id}-${r.id}`, sk: store.id * STORE_KEY_FACTOR + r.id, folderId: r.folder_id, folderPath: folderPath.get(r.folder_id)!, uid: r.uid, date: r.sent_date, from: r.from_, subject: r.subject, size: r.size, hasAttachments: r.has_attachments === 1 });
     }
@@ -95,6 +101,51 @@ export function searchArchive(archive: Archive, readable: Set<string>, q: Archiv
   const page = all.slice(0, limit);
   const last = page[page.length - 1];
   return { hits: page.map(({ sk: _sk, ...h }) => h), total, next: page.length === limit && last ? { date: last.date, key: last.key } : null };
+}
+
+type Row = { id: number; folder_id: number; uid: number; sent_date: number; from_: string; subject: string; size: number; has_attachments: number };
+const ROW_COLUMNS = 'm.id, m.folder_id, m.uid, m.sent_date, m.from_, m.subject, m.size, m.has_attachments';
+/**
+ * Above this many text hits in a store, pages walk the messages in date order instead of sorting
+ * all hits. COFFER_SEARCH_WALK_ABOVE_HITS overrides it (tests run both plans on small archives).
+ */
+const WALK_ABOVE_HITS = Number(process.env.COFFER_SEARCH_WALK_ABOVE_HITS ?? 20_000);
+const WALK_CHUNK = 2_000;
+
+/** Few hits: take them all from the index, newest first. */
+function pageByHits(store: ArchiveStore, base: string, params: Record<string, unknown>, after: { date: number; id: number } | null, limit: number): Row[] {
+  const keyset = after ? ' AND (m.sent_date, m.id) < (@aDate, @aId)' : '';
+  return store.db.prepare(`SELECT ${ROW_COLUMNS} ${base}${keyset} ORDER BY m.sent_date DESC, m.id DESC LIMIT ${limit}`)
+    .all(after ? { ...params, aDate: after.date, aId: after.id } : params) as Row[];
+}
+
+/**
+ * Many hits (a common word): sorting them all would cost time in proportion to the archive.
+ * Instead messages are read newest first, a chunk at a time, and each chunk keeps the ones the
+ * index matches (asked for the chunk's id range, which is narrow when mail was archived roughly
+ * in date order, as it usually is). With many hits a page fills within a chunk or two.
+ */
+function walkByDate(store: ArchiveStore, conditions: string[], params: Record<string, unknown>, after: { date: number; id: number } | null, limit: number): Row[] {
+  const out: Row[] = [];
+  let cursor = after;
+  const inRange = statement(store.index, 'SELECT rowid FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ?').pluck();
+  for (;;) {
+    const keyset = cursor ? ' AND (m.sent_date, m.id) < (@aDate, @aId)' : '';
+    const { fts: _fts, ...rowParams } = params;
+    const chunk = store.db.prepare(`SELECT ${ROW_COLUMNS} FROM messages m INDEXED BY messages_date WHERE ${conditions.join(' AND ')}${keyset} ORDER BY m.sent_date DESC, m.id DESC LIMIT ${WALK_CHUNK}`)
+      .all(cursor ? { ...rowParams, aDate: cursor.date, aId: cursor.id } : rowParams) as Row[];
+    if (chunk.length === 0) return out;
+    let lo = Infinity, hi = -Infinity;
+    for (const r of chunk) { if (r.id < lo) lo = r.id; if (r.id > hi) hi = r.id; }
+    const hits = new Set(inRange.all(params.fts, lo, hi) as number[]);
+    for (const r of chunk) {
+      if (!hits.has(r.id)) continue;
+      out.push(r);
+      if (out.length === limit) return out;
+    }
+    const last = chunk[chunk.length - 1]!;
+    cursor = { date: last.sent_date, id: last.id };
+  }
 }
 
 function keyToSort(key: string): number {
