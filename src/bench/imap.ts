@@ -8,7 +8,8 @@
  * Environment: BENCH_IMAP_MESSAGES (default 10,000 small messages), BENCH_IMAP_ATTACHMENTS=1
  * (generated mail with attachments, ~72 KB mean), BENCH_IMAP_LOGINS (50), BENCH_IMAP_CLIENTS (50),
  * BENCH_IMAP_IDLE (1,000 idle connections; 0 skips), BENCH_IMAP_DOVECOT=0 (Coffer only), BENCH_KEEP=1,
- * BENCH_IMAP_DIR (a work folder kept between runs: Coffer ingests once, later runs reuse it).
+ * BENCH_IMAP_DIR (a work folder kept between runs: Coffer ingests once, later runs reuse it),
+ * BENCH_IMAP_SEARCH_MESSAGES (100,000 messages in a second mailbox `Big` where SEARCH runs; 0: SEARCH in INBOX).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,7 +77,7 @@ async function loginBench(t: Target): Promise<{ p50: number; connectP50: number;
   return { p50: pct(loginTimes, 50), connectP50: pct(connectTimes, 50), perSec: logins / (ms(t0) / 1000) };
 }
 
-async function workloads(t: Target, rounds: { search: number }): Promise<Figures> {
+async function workloads(t: Target, rounds: { search: number; mailbox: string }): Promise<Figures> {
   const login = await loginBench(t);
   const c = await loggedIn(t);
   const ex = await c.command('EXAMINE INBOX');
@@ -103,6 +104,10 @@ async function workloads(t: Target, rounds: { search: number }): Promise<Figures
     process.stderr.write(`  ${t.name}: all bodies ${(r.bytes / 2 ** 20).toFixed(1)} MB ${took.toFixed(0)} ms\n`);
   }
   const queries = ['BODY invoice', 'TEXT budget', 'SUBJECT meeting', 'FROM anna', 'BODY contract'];
+  if (rounds.mailbox !== 'INBOX') {
+    const big = await c.command(`EXAMINE ${rounds.mailbox}`, 600_000);
+    if (!big.ok) throw new Error(`${t.name} EXAMINE ${rounds.mailbox}: ${big.status}`);
+  }
   const searchTimes: number[] = [];
   const perQuery: Record<string, number[]> = {};
   const hits: string[] = [];
@@ -228,6 +233,8 @@ export async function runImapBench(): Promise<void> {
   const withDovecot = process.env.BENCH_IMAP_DOVECOT !== '0' && existsSync(DOVECOT);
   const idle = env('BENCH_IMAP_IDLE', 1000);
   const attachments = process.env.BENCH_IMAP_ATTACHMENTS === '1';
+  const searchN = env('BENCH_IMAP_SEARCH_MESSAGES', 100_000);
+  const searchMailbox = searchN > 0 ? 'Big' : 'INBOX';
   // BENCH_IMAP_DIR: a work folder kept between runs; Coffer's messages are ingested only once.
   const dir = process.env.BENCH_IMAP_DIR ? path.resolve(process.env.BENCH_IMAP_DIR) : mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-imap-'));
   const reuse = process.env.BENCH_IMAP_DIR !== undefined && existsSync(path.join(dir, 'instances', 'imapbench', 'ingested'));
@@ -261,6 +268,15 @@ export async function runImapBench(): Promise<void> {
       const batch = Array.from({ length: Math.min(500, n - i) }, (_, j) => ({ name: `m-${i + j}`, folder: 'Inbox', raw: message(i + j), flags: ['\\Seen'], internalDate: date(i + j) }));
       raw += batch.reduce((s, b) => s + b.raw.length, 0);
       await client.ingest('bench', batch);
+    }
+    // SEARCH runs in a second mailbox of BENCH_IMAP_SEARCH_MESSAGES (the issue's 100,000), other workloads in INBOX.
+    const bigMessage = (i: number) => generateMessage(4, i, { attachments: false }).raw;
+    if (!reuse && searchN > 0) {
+      const tBig = Date.now();
+      for (let i = 0; i < searchN; i += 1000) {
+        await client.ingest('bench', Array.from({ length: Math.min(1000, searchN - i) }, (_, j) => ({ name: `big-${i + j}`, folder: 'Big', raw: bigMessage(i + j), flags: ['\\Seen'], internalDate: date(i + j) })));
+      }
+      process.stderr.write(`  Coffer: ingested ${searchN} messages into Big in ${((Date.now() - tBig) / 1000).toFixed(1)} s\n`);
     }
     if (process.env.BENCH_IMAP_DIR) writeFileSync(path.join(dir, 'instances', instanceId, 'ingested'), String(n));
     if (!reuse) process.stderr.write(`  Coffer: ingested ${n} messages (${(raw / 2 ** 20).toFixed(1)} MB) in ${((Date.now() - tIngest) / 1000).toFixed(1)} s\n`);
@@ -309,12 +325,28 @@ export async function runImapBench(): Promise<void> {
       }
       loader.close();
       process.stderr.write(`  Dovecot: appended ${n} messages in ${((Date.now() - tAppend) / 1000).toFixed(1)} s\n`);
+      if (searchN > 0) {
+        const tBig = Date.now();
+        const bigLoader = await loggedIn(dovecot.target);
+        if (!(await bigLoader.command('CREATE Big')).ok) throw new Error('Dovecot CREATE Big');
+        for (let i = 0; i < searchN; i += 200) {
+          const parts: (string | Buffer)[] = ['APPEND Big'];
+          for (let j = i; j < Math.min(searchN, i + 200); j++) {
+            const bytes = bigMessage(j);
+            parts.push(` (\\Seen) "${imapDate(date(j))}" {${bytes.length}+}\r\n`, bytes);
+          }
+          const r = await bigLoader.commandParts(parts);
+          if (!r.ok) throw new Error(`Dovecot APPEND Big: ${r.status}`);
+        }
+        bigLoader.close();
+        process.stderr.write(`  Dovecot: appended ${searchN} messages into Big in ${((Date.now() - tBig) / 1000).toFixed(1)} s\n`);
+      }
       writeFileSync(appended, String(n));
       }
     }
 
-    const fc = await workloads(coffer, { search: 3 });
-    const fd = withDovecot ? await workloads(dovecot!.target, { search: 2 }) : undefined;
+    const fc = await workloads(coffer, { search: 3, mailbox: searchMailbox });
+    const fd = withDovecot ? await workloads(dovecot!.target, { search: 2, mailbox: searchMailbox }) : undefined;
     const fdHashed = dovecot?.hashed ? await loginBench(dovecot.hashed) : undefined;
 
     // Memory per idle authenticated connection.
@@ -364,7 +396,7 @@ export async function runImapBench(): Promise<void> {
     if (fdHashed) row('  login throughput vs Dovecot with ARGON2ID (logins/s)', fc.loginPerSec, fdHashed.perSec, 1, '≥ Dovecot (ratio Coffer/Dovecot ≥ 1)', (c, d) => c / d, vs((c, d) => c >= d));
     row(`header sync, ${fc.headerCount} messages, warm (ms)`, fc.headerMs, fd?.headerMs, 0, 'ratio Coffer/Dovecot time', (c, d) => c / d);
     row(`all bodies BODY.PEEK[], ${(fc.bodyBytes / 2 ** 20).toFixed(0)} MB on wire (MB/s)`, fc.bodyMBs, fd?.bodyMBs, 1, 'ratio Coffer/Dovecot throughput', (c, d) => c / d);
-    row('UID SEARCH BODY/TEXT/SUBJECT/FROM p50 (ms)', fc.searchP50, fd?.searchP50, 1, 'Coffer ≥ 50× faster (ratio Dovecot/Coffer ≥ 50)', (c, d) => d / c, vs((c, d) => d / c >= 50));
+    row(`UID SEARCH BODY/TEXT/SUBJECT/FROM p50, ${searchN > 0 ? searchN : n} messages (ms)`, fc.searchP50, fd?.searchP50, 1, 'Coffer ≥ 50× faster (ratio Dovecot/Coffer ≥ 50)', (c, d) => d / c, vs((c, d) => d / c >= 50));
     for (const q of Object.keys(fc.searchPerQuery)) row(`  UID SEARCH ${q} p50 (ms)`, fc.searchPerQuery[q]!, fd?.searchPerQuery[q], 1, '(per query)', (c, d) => d / c);
     const clients = env('BENCH_IMAP_CLIENTS', 50);
     row(`${clients} concurrent clients SELECT + FETCH 1:200 ENVELOPE (ms)`, fc.concurrentMs, fd?.concurrentMs, 0, 'ratio Coffer/Dovecot time', (c, d) => c / d);
