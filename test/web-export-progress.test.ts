@@ -152,6 +152,33 @@ describe('progress of large exports', () => {
     expect(third.text).toContain('You already have 2 exports running');
   });
 
+  it('does not let a download that stopped reading hold the server\'s shutdown open', async () => {
+    const log = createLogger('silent');
+    const cert = generateSelfSigned('localhost');
+    const second = await listenWebAccess({
+      resolveInstance: async (name) => (name === 'acme' ? { ok: true, instanceId: 'acme', client: acme } : { ok: false, reason: 'unknown', message: 'unknown' }),
+      branding: new BrandingStore({ dir: path.join(dataDir, 'branding2'), sampleDir: defaultSampleDir(), log }), cookieSecret: 'export-test-secret-0123456789abcdefghij', logger: log,
+    }, { port: 0, host: '127.0.0.1', tls: { key: cert.keyPem, cert: cert.certPem } });
+    const c = new WebClient(second.port, cert.certPem);
+    expect((await c.login('/acme', 'jane', 'pw-jane-123')).status).toBe(303);
+    const started = await c.post('/acme/export', { _csrf: csrfOf((await c.get('/acme/folders')).text), format: 'mbox', scope: 'folder', folderId: String(largeId) });
+    const id = /\/export\/([A-Za-z0-9_-]{24})/.exec(String(started.headers.location))![1]!;
+    const cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      https.get({ host: '127.0.0.1', port: second.port, path: `/acme/export/${id}/download`, ca: cert.certPem, servername: 'localhost', headers: { cookie } }, resolve).on('error', reject);
+    });
+    res.pause();
+    await sleep(500);
+    const closed = await Promise.race([second.close().then(() => 'closed'), sleep(10_000).then(() => 'still open')]);
+    expect(closed).toBe('closed');
+    // What had been sent can still be read; the file was cut short, not completed.
+    const ended = new Promise((r) => { res.on('close', r); res.on('error', r); });
+    res.resume();
+    await ended;
+    expect(res.complete).toBe(false);
+    res.destroy();
+  });
+
   it('in chromium: the progress page downloads the MBOX and counts up to 100 % under the app\'s CSP', async () => {
     const ctx = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true, locale: 'en-US' });
     const page = await ctx.newPage();

@@ -41,6 +41,10 @@ function entryName(item: ExportItem): string {
 export async function exportRoutes(app: FastifyInstance): Promise<void> {
   const jobs = new ExportJobs();
   app.addHook('onClose', async () => jobs.close());
+  // Exports still streaming when the server closes end now: a client that stopped reading would
+  // otherwise hold the shutdown open for as long as it likes.
+  const streaming = new Set<PassThrough>();
+  app.addHook('preClose', async () => { for (const s of streaming) s.destroy(new Error('Web Access is shutting down')); });
   const progressFrom = app.web.options.exportProgressFromMessages ?? DEFAULT_EXPORT_PROGRESS_FROM_MESSAGES;
   app.post<{ Body: { _csrf: string; format: 'zip' | 'mbox'; scope: 'selected' | 'folder' | 'search'; m?: string | string[]; folderId?: string } & Record<string, string> }>('/export', {
     schema: {
@@ -158,6 +162,8 @@ export async function exportRoutes(app: FastifyInstance): Promise<void> {
     e: { format: ExportFormat; fileName: string; scope: string; items: AsyncIterable<ExportItem> }, job?: ExportJob): FastifyReply {
     const session = login.token;
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+    streaming.add(out);
+    out.on('close', () => streaming.delete(out));
     const write = async (b: Buffer) => { if (!out.write(b)) await Promise.race([once(out, 'drain'), once(out, 'close')]); if (out.destroyed) throw new Error('client went away'); };
     reply.type(e.format === 'zip' ? 'application/zip' : 'application/mbox')
       .header('content-disposition', contentDisposition('attachment', e.fileName))
