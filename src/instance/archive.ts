@@ -15,7 +15,7 @@ import { statement, uidRuns } from './store/statements.js';
 import { MetaCache } from './meta-cache.js';
 import { InstanceError } from './errors.js';
 import type { IngestItem, IngestResult, ChangeEvent } from './api.js';
-import { BLOCK_TARGET_BYTES, type BlobLocation } from './store/content-pack.js';
+import { BLOCK_TARGET_BYTES, compressBlock, compressBlockSync, sealBlocks, type CompressedBlock, type NewBlob, type RecoveryRecord } from './store/content-pack.js';
 
 /** Quiet time after the last ingest batch before WAL files are checkpointed and truncated. */
 const IDLE_CHECKPOINT_MS = 1000;
@@ -41,6 +41,9 @@ export function parseSizeThreshold(s: string | null): number | null {
 
 /** One message of a batch on its way to the store. */
 interface IngestCandidate { item: IngestItem; crlf: Buffer; sha: string; folderPath: string; prepared: Promise<PreparedMessage> }
+type ReadyMessage = IngestCandidate & { ready: PreparedMessage };
+/** A chunk whose new content is being compressed. */
+interface StagedChunk { messages: ReadyMessage[]; compressed: Promise<CompressedBlock[]> }
 
 /**
  * A batch is written in chunks of about this many messages or bytes (whichever comes first), so
@@ -234,8 +237,11 @@ export class Archive {
     this.commitTail = new Promise<void>((r) => { release = r; });
     try {
       await previous;
+      // Two chunks in flight: one compressing (libuv's thread pool) while the one before is written.
+      let staged: StagedChunk | null = null;
+      const stagedContent = new Set<string>();
       for (let i = 0; i < candidates.length;) {
-        const chunk: (IngestCandidate & { ready: PreparedMessage })[] = [];
+        const chunk: ReadyMessage[] = [];
         let bytes = 0;
         let blockBytes = 0;
         for (; i < candidates.length; i++) {
@@ -243,27 +249,49 @@ export class Archive {
           try { chunk.push({ ...c, ready: await c.prepared }); } catch (e) { result.errors.push({ name: c.item.name, message: (e as Error).message }); }
           bytes += c.crlf.length;
           blockBytes += c.crlf.length;
-          // A chunk ends where a content block ends (the store fills blocks to BLOCK_TARGET_BYTES),
-          // so that committing it does not write a part-filled block: those compress worse.
+          // A chunk ends where a content block ends (blocks fill to BLOCK_TARGET_BYTES), so that
+          // chunks do not leave part-filled blocks behind: those compress worse.
           if (blockBytes < BLOCK_TARGET_BYTES) continue;
           blockBytes = 0;
           if (chunk.length >= COMMIT_CHUNK_MESSAGES || bytes >= COMMIT_CHUNK_BYTES) { i++; break; }
         }
-        await beforeCommit();
-        this.commitChunk(chunk, result);
+        const next = this.stageChunk(chunk, stagedContent);
+        if (staged) await this.writeChunk(staged, beforeCommit, result);
+        staged = next;
       }
+      if (staged) await this.writeChunk(staged, beforeCommit, result);
     } finally {
       release();
     }
     return result;
   }
 
-  /** Writes prepared messages: UIDs, content, rows and index in one step, without awaiting. */
-  private commitChunk(chunk: (IngestCandidate & { ready: PreparedMessage })[], result: IngestResult): void {
+  /** Starts compressing the content of a chunk that is not in the current store yet. */
+  private stageChunk(messages: ReadyMessage[], stagedContent: Set<string>): StagedChunk {
+    const store = this.currentStore();
+    const blobs: NewBlob[] = [];
+    for (const m of messages) {
+      if (stagedContent.has(m.sha) || store.hasBlob(m.sha)) continue;
+      stagedContent.add(m.sha);
+      blobs.push({ sha256: m.sha, raw: m.crlf, runs: m.ready.runs });
+    }
+    const compressed = Promise.all(sealBlocks(blobs).map(compressBlock));
+    compressed.catch(() => { /* reported by writeChunk */ });
+    return { messages, compressed };
+  }
+
+  /** Writes a staged chunk: UIDs, content, rows and index in one step, without awaiting in between. */
+  private async writeChunk(chunk: StagedChunk, beforeCommit: () => Promise<void>, result: IngestResult): Promise<void> {
+    let blocks: CompressedBlock[];
+    try { blocks = await chunk.compressed; } catch (e) {
+      this.log.error({ err: e }, 'compressing content in the thread pool failed; compressing on the main thread');
+      blocks = [];
+    }
+    await beforeCommit();
     this.maybeRollStore();
     const store = this.currentStore();
-    const ready: (IngestCandidate & { ready: PreparedMessage; folder: FolderRow })[] = [];
-    for (const c of chunk) {
+    const ready: (ReadyMessage & { folder: FolderRow })[] = [];
+    for (const c of chunk.messages) {
       const folder = this.folders.ensure(c.folderPath);
       // A batch that arrived meanwhile may have archived the same message.
       if (this.isArchived(folder.id, c.sha)) { result.duplicates++; continue; }
@@ -271,6 +299,12 @@ export class Archive {
       ready.push({ ...c, folder });
     }
     if (ready.length === 0) return;
+    // Content that is neither staged nor in the store (the store changed, or compression failed) is compressed here.
+    const staged = new Set<string>();
+    for (const b of blocks) for (const e of b.sealed.entries) if (e.k === 'b') staged.add(e.sha256);
+    const missing: NewBlob[] = [];
+    for (const p of ready) if (!staged.has(p.sha) && !store.hasBlob(p.sha)) { staged.add(p.sha); missing.push({ sha256: p.sha, raw: p.crlf, runs: p.ready.runs }); }
+    if (missing.length) blocks = [...blocks, ...sealBlocks(missing).map(compressBlockSync)];
     // UIDs and MODSEQs are reserved (and committed) before the messages: a crash leaves gaps, never reuse.
     const byFolder = new Map<number, typeof ready>();
     for (const p of ready) { const l = byFolder.get(p.folder.id) ?? []; l.push(p); byFolder.set(p.folder.id, l); }
@@ -282,18 +316,16 @@ export class Archive {
         list.forEach((p, i) => uidOf.set(p, { uid: r.firstUid + i, modseq: r.firstModseq + i, uidValidity: f.uid_validity, folderPath: f.path }));
       }
     })();
-    const blobs: { sha256: string; location: () => BlobLocation }[] = [];
-    const newBlobs = new Set<string>();
+    const recovery: RecoveryRecord[] = [];
     const rows: NewMessageRow[] = [];
     for (const p of ready) {
       const id = uidOf.get(p)!;
-      if (!newBlobs.has(p.sha) && !store.hasBlob(p.sha)) { blobs.push(store.addBlob(p.sha, p.crlf)); newBlobs.add(p.sha); }
       const flags = p.item.flags ?? ['\\Seen'];
       const internalDate = p.item.internalDate ?? Date.now();
-      store.addRecovery({ kind: 'message', sha256: p.sha, folder: id.folderPath, uid: id.uid, flags, internalDate, archivedAt: Date.now(), uidValidity: id.uidValidity });
+      recovery.push({ kind: 'message', sha256: p.sha, folder: id.folderPath, uid: id.uid, flags, internalDate, archivedAt: Date.now(), uidValidity: id.uidValidity });
       rows.push(this.rowFor(p.ready, p.sha, p.folder.id, id, flags, internalDate));
     }
-    store.commitBatch(blobs, rows);
+    store.commitBlocks(blocks, recovery, rows);
     this.db.transaction(() => { for (const r of rows) this.folders.addCounts(r.folderId, 1, r.size); })();
     for (const r of rows) this.emit({ kind: 'exists', folderId: r.folderId, uid: r.uid, modseq: r.modseq });
     result.imported += rows.length;

@@ -43,7 +43,13 @@ export class PreparePool {
       const job = slot.job;
       if (!job || job.id !== m.id) return;
       this.finish(slot);
-      if (m.ok) { const p = m.p!; p.imap = Buffer.from(p.imap); job.resolve(p); }
+      if (m.ok) {
+        // Structured clone delivers Uint8Arrays; the store wants Buffers (views, no copy).
+        const p = m.p!;
+        p.imap = Buffer.from(p.imap.buffer, p.imap.byteOffset, p.imap.byteLength);
+        for (const r of p.runs) r.decoded = Buffer.from(r.decoded.buffer, r.decoded.byteOffset, r.decoded.byteLength);
+        job.resolve(p);
+      }
       else job.resolve(prepareMessage(job.crlf));
       this.dispatch();
     });

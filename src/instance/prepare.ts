@@ -4,9 +4,10 @@
  * for the full-text index. Pure, so it runs in worker threads (prepare-pool.ts) in parallel with
  * the main thread's database work.
  */
-import { decodeHeaderValue, decodePartBody, findPart, parseMessage, type ParsedMessage } from '../common/mime/index.js';
+import { decodeHeaderValue, decodePartBody, findPart, parseMessage, type MimePart, type ParsedMessage } from '../common/mime/index.js';
 import { pdfText } from './pdf-text.js';
 import { compressJson } from './store/codec.js';
+import type { Base64Run } from './store/content-pack.js';
 import { compactMime, type CompactPart } from './mime-compact.js';
 
 /** Pre-serialised IMAP metadata and the address headers that only search and display need, compressed per message. */
@@ -28,6 +29,8 @@ export interface PreparedMessage {
   imap: Buffer;
   fts: FtsText;
   problems: string[];
+  /** Attachments the content store keeps decoded (content-pack.ts), in message order. */
+  runs: Base64Run[];
 }
 
 /** Header blocks beyond this are spam or attacks; their start is enough for search candidates. */
@@ -75,6 +78,98 @@ function prepare(crlf: Buffer): { prepared: PreparedMessage; parsed: ParsedMessa
       headers: decodeHeaderValue(crlf.subarray(parsed.root.headerStart, headerEnd)),
     },
     problems: parsed.problems,
+    runs: base64Runs(crlf, parsed.root),
   };
   return { prepared, parsed };
+}
+
+/** Smaller base64 bodies stay text: a run costs ~30 bytes of block header and a call to encode it again. */
+const MIN_RUN_BYTES = 8 * 1024;
+/**
+ * Decoded bytes below this many bits of entropy per byte (order 0) compress better as part of the
+ * block (uncompressed images, office formats with tables of zeros); above it they are already
+ * compressed (JPEG, PNG, ZIP, most PDFs) and brotli would only spend time on them.
+ */
+const MIN_RUN_ENTROPY_BITS = 7.8;
+
+/**
+ * Base64 bodies of leaf parts other than text that encode back to exactly the same bytes (lines
+ * of one length, CRLF, standard alphabet, padding) and whose content is already compressed.
+ */
+export function base64Runs(crlf: Buffer, root: MimePart): Base64Run[] {
+  const runs: Base64Run[] = [];
+  const visit = (part: MimePart): void => {
+    for (const c of part.children) visit(c);
+    if (part.message) visit(part.message);
+    if (part.children.length || part.message || part.type === 'text' || part.type === 'multipart' || part.encoding.toLowerCase() !== 'base64') return;
+    const start = part.bodyStart;
+    let end = part.bodyEnd;
+    while (end > start && (crlf[end - 1] === 0x0a || crlf[end - 1] === 0x0d)) end--;
+    if (end - start < MIN_RUN_BYTES) return;
+    const firstBreak = crlf.indexOf(0x0d, start);
+    const lineLength = (firstBreak === -1 || firstBreak > end ? end : firstBreak) - start;
+    const decoded = canonicalBase64(crlf, start, end, lineLength);
+    if (decoded && entropyBits(decoded) >= MIN_RUN_ENTROPY_BITS) runs.push({ start, end, lineLength, decoded });
+  };
+  visit(root);
+  return runs.sort((a, b) => a.start - b.start);
+}
+
+/** Value of a base64 character of the standard alphabet, -1 for anything else. */
+function base64Value(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41;
+  if (c >= 0x61 && c <= 0x7a) return c - 0x47;
+  if (c >= 0x30 && c <= 0x39) return c + 4;
+  return c === 0x2b ? 62 : c === 0x2f ? 63 : -1;
+}
+
+/**
+ * The decoded bytes of `buf[start, end)` when `base64Lines(decoded, lineLength)` gives those exact
+ * bytes back, else null. Checked without encoding again (that cost more than decoding): Node's
+ * decoder skips characters outside both base64 alphabets and stops at "=", so the decoded length
+ * is the expected one only if every character between the CRLFs (found where the line length puts
+ * them) is a base64 character, and "=" is only final padding; then the standard alphabet (no
+ * base64url "-" or "_") and zero bits in a padded last group make the encoding the canonical one.
+ */
+export function canonicalBase64(buf: Buffer, start: number, end: number, lineLength: number): Buffer | null {
+  if (lineLength < 4 || lineLength % 4 !== 0 || end <= start) return null;
+  const total = end - start;
+  const lines = Math.floor((total + 2) / (lineLength + 2)) + ((total + 2) % (lineLength + 2) ? 1 : 0);
+  const lastLine = total - (lines - 1) * (lineLength + 2);
+  if (lastLine < 1 || lastLine > lineLength) return null;
+  for (let k = 1; k < lines; k++) {
+    const at = start + k * (lineLength + 2) - 2;
+    if (buf[at] !== 0x0d || buf[at + 1] !== 0x0a) return null;
+  }
+  const chars = total - (lines - 1) * 2;
+  if (chars % 4 !== 0) return null;
+  const pad = buf[end - 1] !== 0x3d ? 0 : buf[end - 2] !== 0x3d ? 1 : 2;
+  const range = buf.subarray(start, end);
+  if (range.indexOf(0x2d) !== -1 || range.indexOf(0x5f) !== -1) return null;
+  const decoded = Buffer.from(buf.toString('latin1', start, end), 'base64');
+  if (decoded.length !== (chars / 4) * 3 - pad) return null;
+  // The bits a padded last group does not use must be zero ("QR==" decodes like "QQ==").
+  if (pad > 0) {
+    const last = base64Value(buf[end - 1 - pad]!);
+    if (last < 0 || (last & (pad === 1 ? 0x03 : 0x0f)) !== 0) return null;
+  }
+  return decoded;
+}
+
+/** Order-0 entropy in bits per byte, from up to 8 windows of 2 KiB spread over the data. */
+function entropyBits(data: Buffer): number {
+  const counts = new Uint32Array(256);
+  const window = 2048;
+  const windows = Math.min(8, Math.ceil(data.length / window));
+  const stride = windows > 1 ? Math.floor((data.length - window) / (windows - 1)) : 0;
+  let n = 0;
+  for (let w = 0; w < windows; w++) {
+    const from = w * stride;
+    const to = Math.min(data.length, from + window);
+    for (let i = from; i < to; i++) counts[data[i]!]!++;
+    n += to - from;
+  }
+  let bits = 0;
+  for (const c of counts) if (c) { const p = c / n; bits -= p * Math.log2(p); }
+  return bits;
 }

@@ -1,27 +1,53 @@
 /**
- * Compression of stored messages and metadata. Brotli at a middle quality: mail is mostly text,
- * brotli beats deflate on it by 10–20 %, and quality 5 keeps ingest well above 1,000 msg/s on two cores.
+ * Compression of the per-message metadata rows (pre-serialised ENVELOPE, BODYSTRUCTURE, BODY, MIME
+ * offsets; about 1 KB of JSON each). Two formats, told apart by the first byte:
+ *   - 0x00, then raw deflate with META_DICTIONARY as preset dictionary (written now): a record
+ *     this small has little to find repeats in, so a dictionary of what every record spells out
+ *     ("text" "plain" ("charset" ...) NIL NIL "7bit") saves a sixth of the bytes, and deflate is
+ *     about twice as fast as brotli on it (brotli prepares its big window for every record);
+ *   - otherwise brotli (quality 5, default 22-bit window), as written before: such a stream's first
+ *     byte encodes the window size, and never is 0x00 (its lowest bit is set for every window
+ *     above 16 bits).
  */
 import zlib from 'node:zlib';
 
-const BROTLI_QUALITY = 5;
+const DICTIONARY_FORMAT = 0x00;
 
-export function compress(data: Buffer): Buffer {
-  return zlib.brotliCompressSync(data, {
-    params: {
-      [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
-      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
-      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length,
-    },
-  });
-}
+/**
+ * The preset dictionary of format 0x00. Stored records depend on it byte for byte: never change
+ * it; a better one needs a new format byte. Common strings are near the end (deflate reaches
+ * them with the shortest distances).
+ */
+export const META_DICTIONARY = Buffer.from([
+  '"to":"","cc":"","bcc":""}',
+  '("application" "octet-stream" ("name" "application" "pdf" ("name" "image" "jpeg" ("name" "image" "png" ("name" ',
+  '"application" "vnd.openxmlformats-officedocument.wordprocessingml.document" "application" "msword" "application" "zip" ',
+  '("attachment" ("filename" ("inline" ("filename" "inline" NIL) ("attachment" NIL) "message" "rfc822" ',
+  '"related" ("boundary" "type" "text/html") "mixed" ("boundary" "alternative" ("boundary" "report" ("report-type" "delivery-status" ',
+  'Mon, Tue, Wed, Thu, Fri, Sat, Sun, Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec +0000 +0100 +0200 -0400 -0500 -0700 -0800 (UTC) (GMT) ',
+  '"=?UTF-8?B?" "=?utf-8?Q?" "=?ISO-8859-1?Q?" "=?iso-8859-1?Q?" "Re: " "Fwd: " "AW: " ',
+  '"gmail.com" "yahoo.com" "hotmail.com" "outlook.com" "example.com" "example.org" ".com" ".org" ".net" ".de" ',
+  '"c":[{"h":"m":{"h":0,"b":"e":"t":"multipart/mixed","t":"multipart/alternative","t":"text/plain"},{"h":"t":"text/html"},',
+  '"e":"(\"" NIL NIL NIL NIL \"<" NIL \"<\")","s":"((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" ',
+  '(\"charset\" \"iso-8859-1\") NIL NIL \"quoted-printable\" (\"charset\" \"windows-1252\") NIL NIL \"base64\" ',
+  '(\"charset\" \"utf-8\") NIL NIL \"8bit\" NIL NIL NIL NIL)(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" ',
+  ' NIL NIL NIL)","b":"((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" ',
+  ' \"alternative\")","m":{"h":0,"b":',
+  ' ((\"" NIL \"" \"")) ((\"" NIL \"" \"")) ((\"" NIL \"" \"")) ((\"" NIL \"" \"")) NIL NIL NIL \"<',
+].join(''), 'utf8');
 
 export function decompress(data: Buffer): Buffer {
+  if (data[0] === DICTIONARY_FORMAT) return zlib.inflateRawSync(data.subarray(1), { dictionary: META_DICTIONARY });
   return zlib.brotliDecompressSync(data);
 }
 
+/** One metadata record: JSON, deflated with the dictionary, in a buffer of its own. */
 export function compressJson(value: unknown): Buffer {
-  return compress(Buffer.from(JSON.stringify(value), 'utf8'));
+  const deflated = zlib.deflateRawSync(Buffer.from(JSON.stringify(value), 'utf8'), { level: 6, dictionary: META_DICTIONARY });
+  const out = Buffer.allocUnsafeSlow(1 + deflated.length);
+  out[0] = DICTIONARY_FORMAT;
+  deflated.copy(out, 1);
+  return out;
 }
 
 export function decompressJson<T>(data: Buffer): T {

@@ -5,7 +5,7 @@
  */
 import { existsSync, rmSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ContentArea, type BlobLocation, type RecoveryRecord } from './content-pack.js';
+import { ContentArea, type BlobLocation, type CompressedBlock, type RecoveryRecord } from './content-pack.js';
 import { openIndexDb, openStoreDb, type Db } from './store-db.js';
 
 export type StoreState = 'current' | 'normal' | 'writeProtected' | 'disabled';
@@ -110,10 +110,22 @@ export class ArchiveStore {
   /** Content first (written, fsynced), then one metadata transaction, then the index: a crash leaves at most orphans. */
   commitBatch(blobs: { sha256: string; location: () => BlobLocation }[], rows: NewMessageRow[]): number[] {
     this.content.flush();
+    return this.writeRows(new Map(blobs.map((b) => [b.sha256, b.location()])), rows);
+  }
+
+  /**
+   * Ingest's commit, as `commitBatch`: compressed blocks and recovery records first (written,
+   * fsynced), then one metadata transaction, then the index.
+   */
+  commitBlocks(blocks: readonly CompressedBlock[], recovery: readonly RecoveryRecord[], rows: NewMessageRow[]): number[] {
+    return this.writeRows(this.content.writeBlocks(blocks, recovery), rows);
+  }
+
+  private writeRows(blobs: Map<string, BlobLocation>, rows: NewMessageRow[]): number[] {
     const ids: number[] = [];
     const end = this.content.endPosition();
     this.db.transaction(() => {
-      for (const b of blobs) { const l = b.location(); this.stmts.insertBlob.run(b.sha256, l.pack, l.offset, l.length, l.start, l.rawSize); }
+      for (const [sha256, l] of blobs) this.stmts.insertBlob.run(sha256, l.pack, l.offset, l.length, l.start, l.rawSize);
       for (const r of rows) {
         const info = this.stmts.insertMessage.run({
           folderId: r.folderId, uid: r.uid, modseq: r.modseq, sha256: r.sha256, flags: JSON.stringify(r.flags), internalDate: r.internalDate,
