@@ -23,24 +23,28 @@ function b64val(c: number): number {
   return -1;
 }
 
-/** Clean base64 (the common case): only the alphabet, line breaks and final padding. */
-const CLEAN_BASE64 = /^[A-Za-z0-9+/\r\n]*(?:={1,2}[\r\n]*)?$/;
-
 export function decodeBase64(src: Buffer): Decoded {
-  // Node's native decoder is ~20x faster than the byte loop below; it is exact for clean input.
-  const text = src.toString('latin1');
-  if (CLEAN_BASE64.test(text)) {
-    const letters = text.length - countLineBreaks(text) - (text.match(/=/g)?.length ?? 0);
-    const bytes = Buffer.from(text, 'base64');
-    return { bytes, damaged: letters % 4 === 1 };
+  // Node's native decoder is ~20x faster than the byte loop below, and gives the same bytes for
+  // input that holds only base64 characters (either alphabet, as b64val), white space and "="
+  // at the end. It skips anything else and stops at the first "=", so it has decoded all of such
+  // input exactly when its output has the length the character count predicts; otherwise (junk, "="
+  // inside) the byte loop decides.
+  let end = src.length;
+  let padding = 0;
+  for (; end > 0; end--) {
+    const c = src[end - 1];
+    if (c === 0x3d) padding++;
+    else if (c !== 0x0d && c !== 0x0a && c !== 0x20 && c !== 0x09) break;
   }
+  const letters = src.length - countByte(src, 0x0a) - countByte(src, 0x0d) - countByte(src, 0x20) - countByte(src, 0x09) - padding;
+  const bytes = Buffer.from(src.toString('latin1'), 'base64');
+  if (bytes.length === Math.floor((letters * 3) / 4)) return { bytes, damaged: letters % 4 === 1 };
   return decodeBase64Slow(src);
 }
 
-function countLineBreaks(s: string): number {
+function countByte(b: Buffer, byte: number): number {
   let n = 0;
-  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
-  for (let i = s.indexOf('\r'); i !== -1; i = s.indexOf('\r', i + 1)) n++;
+  for (let i = b.indexOf(byte); i !== -1; i = b.indexOf(byte, i + 1)) n++;
   return n;
 }
 
