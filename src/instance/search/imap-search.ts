@@ -58,7 +58,7 @@ const FIELD_COLUMNS: Record<'text' | 'body' | 'subject' | 'from' | 'to' | 'cc' |
 
 export class ImapSearch {
   private candidates = new Map<string, Map<ArchiveStore, { ids: Set<number>; exact: boolean } | null>>();
-  private decoded = new Map<number, DecodedMessage>();
+  private decoded: { index: number; message: DecodedMessage } | null = null;
 
   constructor(private archive: Archive, private messages: Candidate[]) {}
 
@@ -85,10 +85,10 @@ export class ImapSearch {
     return perStore.get(store)!;
   }
 
+  /** Keys are tested one message at a time, so only the current message's decoded text is kept (a scan of 100,000 must not hold them all). */
   private dec(c: Candidate): DecodedMessage {
-    let d = this.decoded.get(c.index);
-    if (!d) { d = new DecodedMessage(c); this.decoded.set(c.index, d); }
-    return d;
+    if (this.decoded?.index !== c.index) this.decoded = { index: c.index, message: new DecodedMessage(c) };
+    return this.decoded.message;
   }
 
   /** Index pre-filter: 'no' certainly no match, 'yes' certainly a match, 'maybe' read the message to tell. */
