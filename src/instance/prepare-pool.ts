@@ -1,7 +1,7 @@
 /**
  * A small pool of worker threads that prepare messages (parse, serialise, compress metadata,
- * PDF text) while the main thread writes the databases. One worker per core;
- * each worker gets one message at a time, so a time limit measures that message alone. A message
+ * PDF text) while the main thread writes the databases. One worker per core; each works on one
+ * message at a time (the next waits in its port), and a time limit measures that message alone. A message
  * over the limit (in practice a hostile PDF) costs its worker, which is replaced, and is prepared
  * again on the main thread without PDF text. If workers cannot start, the main thread does it all.
  */
@@ -23,8 +23,15 @@ const MAX_WORKERS = 4;
 /** Time one message may take in a worker before the worker is replaced. */
 const PREPARE_TIMEOUT_MS = 30_000;
 
+/**
+ * Messages handed to one worker at a time: the next one waits in the worker's port, so the worker
+ * starts it without a round trip through the main thread (which may be busy writing a chunk).
+ */
+const JOBS_PER_WORKER = 2;
+
 interface Job { id: number; crlf: Buffer; resolve: (p: PreparedMessage) => void }
-interface Slot { w: Worker; job: Job | null; timer: NodeJS.Timeout | null }
+/** `jobs[0]` is the message the worker is on (its timer runs), the rest wait in order. */
+interface Slot { w: Worker; jobs: Job[]; timer: NodeJS.Timeout | null }
 
 export class PreparePool {
   private slots: Slot[] = [];
@@ -38,11 +45,12 @@ export class PreparePool {
   }
 
   private spawn(): void {
-    const slot: Slot = { w: new Worker(WORKER), job: null, timer: null };
+    const slot: Slot = { w: new Worker(WORKER), jobs: [], timer: null };
     slot.w.on('message', (m: { id: number; ok: boolean; p?: PreparedMessage }) => {
-      const job = slot.job;
+      const job = slot.jobs[0];
       if (!job || job.id !== m.id) return;
-      this.finish(slot);
+      slot.jobs.shift();
+      this.startTimer(slot);
       if (m.ok) {
         // Structured clone delivers Uint8Arrays; the store wants Buffers (views, no copy).
         const p = m.p!;
@@ -56,35 +64,43 @@ export class PreparePool {
     slot.w.on('error', (err) => this.log.error({ err }, 'prepare worker failed'));
     slot.w.on('exit', () => {
       this.slots = this.slots.filter((s) => s !== slot);
-      // The message it was working on is prepared on the main thread rather than lost.
-      const job = slot.job;
-      this.finish(slot);
-      if (job) job.resolve(prepareMessage(job.crlf));
+      if (slot.timer) clearTimeout(slot.timer);
+      // The message it was working on is prepared on the main thread rather than lost; the ones
+      // waiting behind it go back to the front of the queue.
+      const [current, ...waiting] = slot.jobs;
+      slot.jobs = [];
+      this.queue.unshift(...waiting);
+      if (current) current.resolve(prepareMessage(current.crlf));
       if (!this.closing) { this.spawn(); this.dispatch(); }
     });
     slot.w.unref();
     this.slots.push(slot);
   }
 
-  private finish(slot: Slot): void {
+  /** Times the message the worker is on now, from when it could start it. */
+  private startTimer(slot: Slot): void {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = null;
-    slot.job = null;
+    const job = slot.jobs[0];
+    if (!job) return;
+    slot.timer = setTimeout(() => {
+      this.log.warn({ job: job.id }, 'preparing a message took too long; replacing the worker and indexing it without PDF text');
+      void slot.w.terminate();
+    }, PREPARE_TIMEOUT_MS);
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.job || this.queue.length === 0) continue;
-      const job = this.queue.shift()!;
-      slot.job = job;
-      slot.timer = setTimeout(() => {
-        this.log.warn({ job: job.id }, 'preparing a message took too long; replacing the worker and indexing it without PDF text');
-        void slot.w.terminate();
-      }, PREPARE_TIMEOUT_MS);
-      // A message is often a view into a whole RPC frame (tens of MB): posting the view would clone
-      // that entire buffer. Copy just the message into its own buffer and hand that over.
-      const own = new Uint8Array(job.crlf);
-      slot.w.postMessage({ id: job.id, crlf: own }, [own.buffer]);
+    for (let round = 0; round < JOBS_PER_WORKER; round++) {
+      for (const slot of this.slots) {
+        if (slot.jobs.length > round || this.queue.length === 0) continue;
+        const job = this.queue.shift()!;
+        slot.jobs.push(job);
+        if (slot.jobs.length === 1) this.startTimer(slot);
+        // A message is often a view into a whole RPC frame (tens of MB): posting the view would clone
+        // that entire buffer. Copy just the message into its own buffer and hand that over.
+        const own = new Uint8Array(job.crlf);
+        slot.w.postMessage({ id: job.id, crlf: own }, [own.buffer]);
+      }
     }
   }
 

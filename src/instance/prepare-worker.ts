@@ -2,9 +2,16 @@
 import { parentPort } from 'node:worker_threads';
 import { prepareMessageFull } from './prepare.js';
 
+// One message at a time, in arrival order (PDF text awaits; the next message waits for it), so
+// that results come back in order and the pool's time limit measures one message.
+let done: Promise<void> = Promise.resolve();
 parentPort!.on('message', (m: { id: number; crlf: Uint8Array }) => {
+  done = done.then(() => prepareOne(m)).catch((e: Error) => parentPort!.postMessage({ id: m.id, ok: false, message: e.message }));
+});
+
+function prepareOne(m: { id: number; crlf: Uint8Array }): Promise<void> {
   const crlf = Buffer.from(m.crlf.buffer, m.crlf.byteOffset, m.crlf.byteLength);
-  prepareMessageFull(crlf).then(
+  return prepareMessageFull(crlf).then(
     (p) => {
       // Decoded attachments and the metadata record go back moved, not copied (each has its own ArrayBuffer, or is copied into one).
       for (const r of p.runs) r.decoded = ownBuffer(r.decoded);
@@ -14,7 +21,7 @@ parentPort!.on('message', (m: { id: number; crlf: Uint8Array }) => {
     },
     (e: Error) => parentPort!.postMessage({ id: m.id, ok: false, message: e.message }),
   );
-});
+}
 
 /** `b` itself when it is the whole of its ArrayBuffer (so moving that moves nothing else), else a copy that is. */
 function ownBuffer(b: Buffer): Buffer {
