@@ -247,12 +247,22 @@ export class RpcPeer extends EventEmitter {
           while (credit.window <= 0 && !signal.aborted && !this.closed) await new Promise<void>((r) => { credit.wake = r; });
           if (signal.aborted || this.closed) return;
           credit.window -= part.length;
-          if (!this.write(encodeBinary(FrameType.Chunk, id, part))) await new Promise<void>((r) => this.socket.once('drain', r));
+          if (!this.write(encodeBinary(FrameType.Chunk, id, part))) await this.drained();
         }
       }
     } finally {
       this.credits.delete(id);
     }
+  }
+
+  /** Streams waiting for the socket to drain: one listener for all of them, however many streams share the connection. */
+  private drainWaiters: (() => void)[] = [];
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.drainWaiters.push(resolve) === 1) {
+        this.socket.once('drain', () => { const waiting = this.drainWaiters; this.drainWaiters = []; for (const w of waiting) w(); });
+      }
+    });
   }
 
   private shutdown(err: Error): void {
@@ -262,6 +272,9 @@ export class RpcPeer extends EventEmitter {
     this.pending.clear();
     for (const [, ac] of this.running) ac.abort();
     for (const [, c] of this.credits) c.wake?.();
+    const waiting = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiting) w();
     this.emit('close', err);
   }
 }

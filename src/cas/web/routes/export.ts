@@ -164,7 +164,16 @@ export async function exportRoutes(app: FastifyInstance): Promise<void> {
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     streaming.add(out);
     out.on('close', () => streaming.delete(out));
-    const write = async (b: Buffer) => { if (!out.write(b)) await Promise.race([once(out, 'drain'), once(out, 'close')]); if (out.destroyed) throw new Error('client went away'); };
+    const write = async (b: Buffer) => {
+      if (!out.write(b)) {
+        // Wait for drain or close, then remove the other listener (one per write would pile up).
+        const ac = new AbortController();
+        const waits = [once(out, 'drain', { signal: ac.signal }), once(out, 'close', { signal: ac.signal })];
+        for (const w of waits) w.catch(() => {});
+        try { await Promise.race(waits); } finally { ac.abort(); }
+      }
+      if (out.destroyed) throw new Error('client went away');
+    };
     reply.type(e.format === 'zip' ? 'application/zip' : 'application/mbox')
       .header('content-disposition', contentDisposition('attachment', e.fileName))
       .header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
