@@ -86,22 +86,20 @@ function prepare(crlf: Buffer): { prepared: PreparedMessage; parsed: ParsedMessa
 /** Smaller base64 bodies stay text: a run costs ~30 bytes of block header and a call to encode it again. */
 const MIN_RUN_BYTES = 8 * 1024;
 /**
- * Decoded bytes below this many bits of entropy per byte (order 0) compress better as part of the
- * block (uncompressed images, office formats with tables of zeros); above it they are already
- * compressed (JPEG, PNG, ZIP, most PDFs) and brotli would only spend time on them.
+ * Decoded bytes at or above this many bits of entropy per byte (order 0) are already compressed
+ * (JPEG, PNG, ZIP, most PDFs): the store keeps them as they are, brotli would only spend time on
+ * them. Below it (text, uncompressed images, office formats with tables of zeros) they are
+ * compressed with the rest of the block.
  */
-const MIN_RUN_ENTROPY_BITS = 7.8;
+const MIN_STORED_ENTROPY_BITS = 7.8;
 
-/**
- * Base64 bodies of leaf parts other than text that encode back to exactly the same bytes (lines
- * of one length, CRLF, standard alphabet, padding) and whose content is already compressed.
- */
+/** Base64 bodies of leaf parts that encode back to exactly the same bytes (lines of one length, CRLF, standard alphabet, padding). */
 export function base64Runs(crlf: Buffer, root: MimePart): Base64Run[] {
   const runs: Base64Run[] = [];
   const visit = (part: MimePart): void => {
     for (const c of part.children) visit(c);
     if (part.message) visit(part.message);
-    if (part.children.length || part.message || part.type === 'text' || part.type === 'multipart' || part.encoding.toLowerCase() !== 'base64') return;
+    if (part.children.length || part.message || part.type === 'multipart' || part.encoding.toLowerCase() !== 'base64') return;
     const start = part.bodyStart;
     let end = part.bodyEnd;
     while (end > start && (crlf[end - 1] === 0x0a || crlf[end - 1] === 0x0d)) end--;
@@ -109,7 +107,7 @@ export function base64Runs(crlf: Buffer, root: MimePart): Base64Run[] {
     const firstBreak = crlf.indexOf(0x0d, start);
     const lineLength = (firstBreak === -1 || firstBreak > end ? end : firstBreak) - start;
     const decoded = canonicalBase64(crlf, start, end, lineLength);
-    if (decoded && entropyBits(decoded) >= MIN_RUN_ENTROPY_BITS) runs.push({ start, end, lineLength, decoded });
+    if (decoded) runs.push({ start, end, lineLength, decoded, compressible: part.type === 'text' || entropyBits(decoded) < MIN_STORED_ENTROPY_BITS });
   };
   visit(root);
   return runs.sort((a, b) => a.start - b.start);

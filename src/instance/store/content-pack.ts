@@ -2,14 +2,16 @@
  * The content area of an archive store: append-only pack files of compressed blocks.
  *   block := magic `CFK1` | u32 headerBytes | header JSON | u32 dataBytes | data
  *   v1 data := brotli(block bytes)
- *   v2 data := brotli(block bytes without the base64 runs) | the runs' decoded bytes
- * A base64 run is the body of an attachment that is already compressed (images, archives, most
- * PDFs: decoded bytes near 8 bits of entropy each) and written in canonical base64 lines. Brotli
- * gets such text to little better than its 6 bits per character, at a fifth of the speed of
- * everything else; its decoded bytes are 3/4 of its size, and the exact text comes back by
- * encoding them again (the worker that found the run checked that it does). The header lists each
- * run as [start, end, line length, decoded bytes] in block offsets, so readers still see one
- * stream of block bytes.
+ *   v2 data := brotli(block bytes with base64 runs cut out or decoded) | decoded stored runs
+ * A base64 run is an attachment body in canonical base64 lines: its exact text comes back by
+ * encoding its decoded bytes again (the worker that found the run checked that it does). A run
+ * whose content is already compressed (images, archives, most PDFs: near 8 bits of entropy per
+ * byte) is stored decoded after the brotli stream: brotli gets such text to little better than
+ * its 6 bits per character, at a fifth of the speed of everything else, and the decoded bytes are
+ * 3/4 of its size. Any other run (text, uncompressed formats) goes into the brotli stream decoded,
+ * where it compresses better than its base64 would. The header lists each run as
+ * [start, end, line length, decoded bytes, 1 if in the brotli stream] in block offsets, so readers
+ * still see one stream of block bytes.
  * A block holds several messages (and their recovery records) of one ingest batch, up to about
  * 512 KiB before compression: compressing many messages together finds what they share (headers,
  * quoted text, list footers), which stores mail in about a third of its size at over 100 MB/s,
@@ -52,14 +54,18 @@ export interface RecoveryRecord {
 
 type BlockEntry = { k: 'b'; sha256: string; start: number; rawSize: number } | { k: 'r'; rec: RecoveryRecord };
 
-/** Part of a message stored decoded: bytes [start, end) of the message are `decoded` in base64 lines of `lineLength` characters joined by CRLF. */
-export interface Base64Run { start: number; end: number; lineLength: number; decoded: Buffer }
+/**
+ * Part of a message stored decoded: bytes [start, end) of the message are `decoded` in base64
+ * lines of `lineLength` characters joined by CRLF. `compressible`: the decoded bytes go through
+ * brotli; otherwise they are stored as they are.
+ */
+export interface Base64Run { start: number; end: number; lineLength: number; decoded: Buffer; compressible: boolean }
 
 /** One message's content for a block. */
 export interface NewBlob { sha256: string; raw: Buffer; runs?: readonly Base64Run[] }
 
-/** [start, end, lineLength, decodedBytes] in block offsets. */
-type RunEntry = [number, number, number, number];
+/** [start, end, lineLength, decodedBytes] in block offsets, and 1 when the decoded bytes are in the brotli stream. */
+type RunEntry = [number, number, number, number] | [number, number, number, number, 1];
 
 interface BlockHeader { v: 1 | 2; raw: number; e: BlockEntry[]; x?: RunEntry[]; c?: number }
 
@@ -71,10 +77,11 @@ export interface SealedBlock {
   /** Block bytes, including the runs. */
   raw: number;
   entries: BlockEntry[];
-  /** Block bytes without the runs (what brotli gets). */
+  /** What brotli gets: block bytes with runs cut out, compressible runs decoded in their place. */
   plain: Buffer[];
   plainBytes: number;
   runs: RunEntry[];
+  /** Decoded bytes of the runs stored as they are, in order. */
   decoded: Buffer[];
 }
 
@@ -92,8 +99,14 @@ export function sealBlocks(blobs: readonly NewBlob[]): SealedBlock[] {
     for (const r of b.runs ?? []) {
       if (r.start < pos || r.end > b.raw.length || r.end <= r.start) continue; // out of order or out of range: keep it as text
       if (r.start > pos) { cur.plain.push(b.raw.subarray(pos, r.start)); cur.plainBytes += r.start - pos; }
-      cur.runs.push([base + r.start, base + r.end, r.lineLength, r.decoded.length]);
-      cur.decoded.push(r.decoded);
+      if (r.compressible) {
+        cur.runs.push([base + r.start, base + r.end, r.lineLength, r.decoded.length, 1]);
+        cur.plain.push(r.decoded);
+        cur.plainBytes += r.decoded.length;
+      } else {
+        cur.runs.push([base + r.start, base + r.end, r.lineLength, r.decoded.length]);
+        cur.decoded.push(r.decoded);
+      }
       pos = r.end;
     }
     if (pos < b.raw.length) { cur.plain.push(b.raw.subarray(pos)); cur.plainBytes += b.raw.length - pos; }
@@ -154,13 +167,22 @@ function decodeBlockData(header: BlockHeader, data: Buffer): Buffer | null {
   const plain = zlib.brotliDecompressSync(data.subarray(0, c));
   const out = Buffer.allocUnsafe(header.raw);
   let pos = 0, p = 0, d = c;
-  for (const [start, end, lineLength, decodedBytes] of header.x) {
-    if (start < pos || end > header.raw || d + decodedBytes > data.length || p + (start - pos) > plain.length || !(lineLength > 0)) return null;
+  for (const [start, end, lineLength, decodedBytes, inPlain] of header.x) {
+    if (start < pos || end > header.raw || p + (start - pos) > plain.length || !(lineLength > 0)) return null;
     p += plain.copy(out, pos, p, p + (start - pos));
-    const text = base64Lines(data.subarray(d, d + decodedBytes), lineLength);
+    let decoded: Buffer;
+    if (inPlain === 1) {
+      if (p + decodedBytes > plain.length) return null;
+      decoded = plain.subarray(p, p + decodedBytes);
+      p += decodedBytes;
+    } else {
+      if (d + decodedBytes > data.length) return null;
+      decoded = data.subarray(d, d + decodedBytes);
+      d += decodedBytes;
+    }
+    const text = base64Lines(decoded, lineLength);
     if (text.length !== end - start) return null;
     text.copy(out, start);
-    d += decodedBytes;
     pos = end;
   }
   if (plain.length - p !== header.raw - pos || d !== data.length) return null;
