@@ -20,7 +20,7 @@
  * Recovery records (folder path, UID, flags, dates, SHA-256) let the metadata database be rebuilt
  * from content alone.
  */
-import { openSync, closeSync, writeSync, readSync, fstatSync, fsyncSync, readdirSync, mkdirSync, ftruncateSync } from 'node:fs';
+import { openSync, closeSync, writeSync, writevSync, readSync, fstatSync, fsyncSync, readdirSync, mkdirSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { LRUCache } from 'lru-cache';
@@ -85,7 +85,8 @@ export interface SealedBlock {
   decoded: Buffer[];
 }
 
-export interface CompressedBlock { sealed: SealedBlock; data: Buffer }
+/** A sealed block and its brotli stream; the stored runs follow it on disk (written, not joined). */
+export interface CompressedBlock { sealed: SealedBlock; compressed: Buffer }
 
 /** Groups new content into blocks of about BLOCK_TARGET_BYTES (a message is never split). */
 export function sealBlocks(blobs: readonly NewBlob[]): SealedBlock[] {
@@ -123,24 +124,20 @@ const BROTLI_OPTIONS = (size: number): zlib.BrotliOptions => ({
   chunkSize: Math.max(64 * 1024, Math.min(size + 1024, 4 * 1024 * 1024)),
 });
 
-function blockData(sealed: SealedBlock, compressed: Buffer): Buffer {
-  return sealed.runs.length === 0 ? compressed : Buffer.concat([compressed, ...sealed.decoded]);
-}
-
 /** Compresses a sealed block in libuv's thread pool: the main thread goes on writing the databases. */
 export function compressBlock(sealed: SealedBlock): Promise<CompressedBlock> {
   const plain = Buffer.concat(sealed.plain, sealed.plainBytes);
   return new Promise((resolve, reject) => {
     zlib.brotliCompress(plain, BROTLI_OPTIONS(plain.length), (err, compressed) => {
       if (err) reject(err);
-      else resolve({ sealed, data: blockData(sealed, compressed) });
+      else resolve({ sealed, compressed });
     });
   });
 }
 
 export function compressBlockSync(sealed: SealedBlock): CompressedBlock {
   const plain = Buffer.concat(sealed.plain, sealed.plainBytes);
-  return { sealed, data: blockData(sealed, zlib.brotliCompressSync(plain, BROTLI_OPTIONS(plain.length))) };
+  return { sealed, compressed: zlib.brotliCompressSync(plain, BROTLI_OPTIONS(plain.length)) };
 }
 
 /** `decoded` as base64 in lines of `lineLength` characters joined by CRLF (no CRLF after the last). */
@@ -256,17 +253,18 @@ export class ContentArea {
   /** Appends one block record; returns where it went. */
   private writeRecord(block: CompressedBlock, extra: BlockEntry[] = []): BlockLocation {
     this.openForAppend();
-    const { sealed, data } = block;
+    const { sealed, compressed } = block;
+    const dataBytes = compressed.length + sealed.decoded.reduce((n, d) => n + d.length, 0);
     const header: BlockHeader = sealed.runs.length
-      ? { v: 2, raw: sealed.raw, e: [...sealed.entries, ...extra], x: sealed.runs, c: data.length - sealed.decoded.reduce((n, d) => n + d.length, 0) }
+      ? { v: 2, raw: sealed.raw, e: [...sealed.entries, ...extra], x: sealed.runs, c: compressed.length }
       : { v: 1, raw: sealed.raw, e: [...sealed.entries, ...extra] };
     const h = Buffer.from(JSON.stringify(header), 'utf8');
     const head = Buffer.allocUnsafe(8 + h.length + 4);
     BLOCK_MAGIC.copy(head, 0);
     head.writeUInt32BE(h.length, 4);
     h.copy(head, 8);
-    head.writeUInt32BE(data.length, 8 + h.length);
-    const length = writeAll(this.writeFd!, [head, data]);
+    head.writeUInt32BE(dataBytes, 8 + h.length);
+    const length = writeAll(this.writeFd!, [head, compressed, ...sealed.decoded]);
     const loc = { pack: this.writePack, offset: this.writeOffset, length };
     this.writeOffset += length;
     this.dirty = true;
@@ -396,12 +394,15 @@ export class ContentArea {
   }
 }
 
-/** Writes buffers at the current end of a pack file, all of them (writeSync may write less than asked). */
+/** Writes buffers at the current end of a pack file, all of them, in one call when it takes them all. */
 function writeAll(fd: number, bufs: Buffer[]): number {
-  let total = 0;
+  const total = bufs.reduce((n, b) => n + b.length, 0);
+  let done = writevSync(fd, bufs);
+  // writev may write less than asked (signals, full disks that recover): finish piece by piece.
   for (const b of bufs) {
-    for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
-    total += b.length;
+    if (done >= b.length) { done -= b.length; continue; }
+    for (let off = done; off < b.length;) off += writeSync(fd, b, off, b.length - off);
+    done = 0;
   }
   return total;
 }
