@@ -12,10 +12,15 @@ import { loadOrCreateRoleCertificate } from '../common/certs.js';
 const CERT_SETTLE_MS = 500;
 import { registerCasService } from '../server/cas-role.js';
 import { casCookieSecret } from '../server/cas-secrets.js';
-import { port } from '../common/config.js';
+import { port, redactUrl } from '../common/config.js';
 import { ImapServer } from './imap/server.js';
 import { BrandingStore, defaultSampleDir } from './web/branding.js';
 import { listenWebAccess } from './web/app.js';
+import { RedisSessionStore } from './web/redis-session-store.js';
+import type { WebSessionStoreFactory } from './web/session-store.js';
+
+/** How long start-up waits for Redis before going on (requests get the 503 page until it is there). */
+const SESSION_STORE_STARTUP_WAIT_MS = 5_000;
 
 registerCasService(async (ctx) => {
   const branding = new BrandingStore({ dir: path.join(ctx.config.dataDir, 'config', 'branding'), sampleDir: defaultSampleDir(), log: ctx.log });
@@ -41,9 +46,18 @@ registerCasService(async (ctx) => {
   const result = async (fn: () => Promise<unknown>) => {
     try { await fn(); return { ok: true as const }; } catch (e) { return { ok: false as const, message: (e as Error).message }; }
   };
+  // Several CASes behind one name share their sessions in Redis (--web-session-store redis://…),
+  // and must share <data>/cas/cookie-secret too; one CAS keeps them in memory.
+  const storeConfig = ctx.config.webSessionStore;
+  const redisUrl = storeConfig.kind === 'redis' ? storeConfig.url : null;
+  const redisStores: RedisSessionStore[] = [];
+  const sessionStore: WebSessionStoreFactory | undefined = redisUrl
+    ? (binding) => { const s = new RedisSessionStore({ url: redisUrl, ...binding }); redisStores.push(s); return s; }
+    : undefined;
+  ctx.log.info({ sessionStore: redisUrl ? redactUrl(redisUrl) : 'memory' }, 'Web Access session store');
   const web = await listenWebAccess(
     {
-      resolveInstance: ctx.resolveInstance, branding, cookieSecret: casCookieSecret(ctx.config), logger: ctx.log,
+      resolveInstance: ctx.resolveInstance, branding, cookieSecret: casCookieSecret(ctx.config), logger: ctx.log, sessionStore,
       // Audit entries go to the instance's own audit log.
       audit: async (instanceId, session, action, details) => {
         try { await (await clientOf(instanceId)).audit({ session, action, details }); }
@@ -70,6 +84,12 @@ registerCasService(async (ctx) => {
     },
     { port: port(ctx.config, 'https'), host: ctx.config.host, tls: tls() },
   );
+  // Redis down at start-up does not stop the CAS (IMAP does not need it): the store says so and reconnects.
+  for (const store of redisStores) {
+    if (!(await store.waitUntilReady(SESSION_STORE_STARTUP_WAIT_MS))) {
+      ctx.log.error({ redis: redactUrl(redisUrl!) }, 'Web Access session store: Redis not reachable at start-up; Web Access answers 503 "sessions unavailable" until it is (reconnecting)');
+    }
+  }
   let reloadTimer: NodeJS.Timeout | null = null;
   const watcher = watch(certDir, () => {
     if (reloadTimer) clearTimeout(reloadTimer);

@@ -10,6 +10,9 @@
  * Server and CAS certificates it serves; more can be added to `<data>/config/trusted-thumbprints.txt`
  * while it runs).
  *
+ * `--web-session-store memory|redis://host:6379/0` (or COFFER_WEB_SESSION_STORE): where the CAS keeps
+ * Web Access sessions; Redis lets several CASes behind one name share them (src/cas/web/README.md).
+ *
  * CAS services (IMAP, Web Access) are registered by `src/cas/services.ts` when that module exists:
  * it calls registerCasService() from src/server/cas-role.ts when imported.
  */
@@ -18,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger, type Logger } from '../common/logger.js';
-import { ConfigError, loadConfig, port, type CofferConfig } from '../common/config.js';
+import { ConfigError, loadConfig, port, redactUrl, type CofferConfig } from '../common/config.js';
 import { normalizeThumbprint } from '../common/certs.js';
 import { InstanceClient } from '../instance/client.js';
 import { startCofferServer, type CofferServer } from '../server/coffer-server.js';
@@ -72,7 +75,7 @@ function multiServerOptions(flags: Record<string, unknown>) {
 }
 
 /** Options `coffer start` takes; anything else is a typo that would otherwise be ignored silently. */
-const START_FLAGS = ['data', 'port-offset', 'roles', 'host', 'log-level', 'demo', 'config', 'management-server', 'management-thumbprint', 'trusted-thumbprints'];
+const START_FLAGS = ['data', 'port-offset', 'roles', 'host', 'log-level', 'demo', 'config', 'management-server', 'management-thumbprint', 'trusted-thumbprints', 'web-session-store'];
 
 export async function startCommand(flags: Record<string, unknown>, positional: readonly string[] = []): Promise<number> {
   const unknown = Object.keys(flags).filter((name) => !START_FLAGS.includes(name));
@@ -151,6 +154,8 @@ function summary(config: CofferConfig, server: CofferServer, isFirstStart: boole
     if (registeredCasServiceCount() > 0) {
       row('IMAP (STARTTLS) / IMAPS', `${port(config, 'imap')} / ${port(config, 'imaps')}`);
       row('Web Access (HTTPS)', `https://${config.host}:${port(config, 'https')}/`);
+      const store = config.webSessionStore;
+      row('Web Access sessions', store.kind === 'redis' ? `Redis ${redactUrl(store.url)} (shared by the CASes that name it)` : 'in memory (this CAS only)');
     } else row('IMAP and Web Access', 'not plugged in to this build');
   }
   lines.push('', '  Certificate thumbprints (SHA-1):');

@@ -16,7 +16,11 @@ export interface CofferConfig {
   readonly host: string;
   readonly logLevel: string;
   readonly demo: boolean;
+  /** Where Web Access keeps sessions: in this process, or in Redis shared by several CASes. */
+  readonly webSessionStore: WebSessionStoreConfig;
 }
+
+export type WebSessionStoreConfig = { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly url: string };
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -31,6 +35,7 @@ const ENV_NAMES: Record<string, string> = {
   host: 'COFFER_HOST',
   'log-level': 'COFFER_LOG_LEVEL',
   demo: 'COFFER_DEMO',
+  'web-session-store': 'COFFER_WEB_SESSION_STORE',
 };
 
 /** Parses `--name value`, `--name=value` and bare `--flag` into a map; positional args are returned apart. */
@@ -70,6 +75,32 @@ function asBool(name: string, v: unknown, dflt: boolean): boolean {
   throw new ConfigError(`--${name}: expected true or false, got ${JSON.stringify(v)}`);
 }
 
+const SESSION_STORE_HINT = 'expected "memory" or a Redis URL such as redis://host:6379/0 (rediss:// for TLS, redis://:password@host:6379/0 with a password)';
+
+/** A URL as logs and errors may show it: any password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch { return url.replace(/:[^:@/]*@/, ':***@'); }
+}
+
+/** `memory` (default) or `redis[s]://[[user]:password@]host[:port][/db]`; errors never echo a password. */
+function asSessionStore(v: unknown): WebSessionStoreConfig {
+  if (v === undefined || v === 'memory') return Object.freeze({ kind: 'memory' as const });
+  const text = String(v).trim();
+  let u: URL;
+  try { u = new URL(text); } catch { throw new ConfigError(`--web-session-store: ${SESSION_STORE_HINT}; got ${JSON.stringify(redactUrl(text))}`); }
+  const shown = JSON.stringify(redactUrl(text));
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new ConfigError(`--web-session-store: unsupported scheme ${JSON.stringify(u.protocol)}; ${SESSION_STORE_HINT}`);
+  if (!u.hostname) throw new ConfigError(`--web-session-store: no host in ${shown}; ${SESSION_STORE_HINT}`);
+  if (u.port === '0') throw new ConfigError(`--web-session-store: port 0 in ${shown}; expected 1 to 65535`);
+  if (!/^\/?(\d{1,5})?$/.test(u.pathname)) throw new ConfigError(`--web-session-store: database ${JSON.stringify(u.pathname.slice(1))} in ${shown} is not a number; ${SESSION_STORE_HINT}`);
+  if (u.search || u.hash) throw new ConfigError(`--web-session-store: ${shown} has a query or fragment, which is not supported; ${SESSION_STORE_HINT}`);
+  return Object.freeze({ kind: 'redis' as const, url: text });
+}
+
 export function loadConfig(argvFlags: Raw, env: NodeJS.ProcessEnv = process.env): CofferConfig {
   const dataDir = path.resolve(String(argvFlags.data ?? env.COFFER_DATA ?? './data'));
   const configFile = argvFlags.config !== undefined ? path.resolve(String(argvFlags.config)) : path.join(dataDir, 'config', 'coffer.json');
@@ -98,6 +129,7 @@ export function loadConfig(argvFlags: Raw, env: NodeJS.ProcessEnv = process.env)
     host: String(pick('host', argvFlags, env, file) ?? '127.0.0.1'),
     logLevel,
     demo: asBool('demo', pick('demo', argvFlags, env, file), false),
+    webSessionStore: asSessionStore(pick('web-session-store', argvFlags, env, file)),
   });
 }
 

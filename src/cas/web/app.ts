@@ -14,7 +14,7 @@ import type { InstanceClient } from '../../instance/client.js';
 import type { SessionToken } from '../../instance/api.js';
 import { RpcError } from '../../common/rpc/peer.js';
 import type { BrandingStore } from './branding.js';
-import { MemorySessionStore, type WebSessionStore } from './session-store.js';
+import { memorySessionStore, SessionStoreUnavailableError, type DroppedLogin, type WebSessionStore, type WebSessionStoreFactory } from './session-store.js';
 import { loadStaticAssets, type StaticAssets } from './assets.js';
 import { isLocale, pickLocale, translator } from './i18n.js';
 import { WebError, UNAVAILABLE_RPC_CODES, NOT_FOUND_RPC_CODES } from './errors.js';
@@ -50,8 +50,12 @@ export interface WebAccessOptions {
   /** Signs the session cookie; at least 32 characters (checked at boot). An array rotates secrets. */
   cookieSecret: string | string[];
   logger: Logger;
-  /** Default: in-memory, bounded (lru-cache). Pass a shared (Redis) store when several CASes serve one name. */
-  sessionStore?: WebSessionStore;
+  /**
+   * Default: in-memory, bounded (lru-cache). Several CASes serving one name share a Redis store:
+   * pass a factory (`(binding) => new RedisSessionStore({ url, ...binding })`), which the app calls
+   * with the idle lifetime it needs and closes with the app; a store object given as is stays the caller's.
+   */
+  sessionStore?: WebSessionStore | WebSessionStoreFactory;
   audit?: AuditFn;
   /** Self-service account functions (change password, MFA); default: the instance's own RPCs. A service given here replaces them (functions it leaves out are shown as unavailable). */
   account?: AccountService;
@@ -86,6 +90,11 @@ const DEFAULT_IDLE_MS = 30 * 60_000;
 const DEFAULT_ABSOLUTE_MS = 12 * 3600_000;
 /** Routes open to a session that still has to enrol in MFA the instance requires. */
 const ENROLMENT_ROUTES = new Set(['/:inst/account', '/:inst/account/mfa/start', '/:inst/account/mfa/confirm', '/:inst/logout']);
+/** Paths of the provider routes (no instance, no session). */
+const PROVIDER_PATH = /^\/(?:about|static\/[^/]*|branding\/[^/]*|favicon\.ico)?$/;
+const SESSION_COOKIE = 'coffer_session';
+/** How stale a session's last-seen time may get before a request writes it back to the store. */
+const LAST_SEEN_WRITE_MS = 60_000;
 /** Form posts are small: login fields, a list of selected messages for export. */
 const BODY_LIMIT_BYTES = 256 * 1024;
 
@@ -124,24 +133,28 @@ export async function buildWebApp(options: WebAccessOptions, https?: { key: stri
   // Sessions that expire unseen end their instance session as well (the instance keeps tokens until logout).
   // The store keeps an idle session twice the idle timeout: the timeout itself is enforced per request
   // (so a returning user is told the session ended); the store only bounds how long it is kept.
-  const defaultStore = new MemorySessionStore({
-    idleTtlMs: 2 * idleTimeoutMs,
-    onDrop: (session) => {
-      const l = session.login;
-      if (l) void options.resolveInstance(l.instanceId).then((r) => (r.ok ? r.client.logout({ session: l.token }) : undefined)).catch(() => {});
-    },
-  });
-  app.addHook('onClose', async () => { defaultStore.close(); });
+  const endLogin = (l: DroppedLogin) => {
+    void options.resolveInstance(l.instanceId).then((r) => (r.ok ? r.client.logout({ session: l.token }) : undefined)).catch(() => {});
+  };
+  const given = options.sessionStore;
+  const factory: WebSessionStoreFactory | undefined = typeof given === 'function' ? given : given === undefined ? memorySessionStore : undefined;
+  const store = factory ? factory({ idleTtlMs: 2 * idleTimeoutMs, endLogin, log }) : given as WebSessionStore;
+  if (factory) app.addHook('onClose', async () => { await (store as ReturnType<WebSessionStoreFactory>).close?.(); });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
-  await app.register(fastifySession, {
-    secret: options.cookieSecret,
-    cookieName: 'coffer_session',
-    store: options.sessionStore ?? defaultStore,
-    saveUninitialized: false,
-    // The cookie lives as long as the browser; idle and absolute timeouts are enforced on the server.
-    cookie: { httpOnly: true, secure: true, sameSite: 'lax', path: '/' },
+  // Language: ?lang= switches and remembers (a cookie, not server state); else the browser's preference.
+  // Before the session, so a page about the session store being down is in the user's language too.
+  app.addHook('onRequest', async (request, reply) => {
+    const q = request.query as Record<string, unknown> | undefined;
+    const wanted = q?.lang;
+    if (isLocale(wanted)) {
+      request.locale = wanted;
+      reply.setCookie('lang', wanted, { path: '/', maxAge: 365 * 86400, sameSite: 'lax', secure: true, httpOnly: true });
+    } else {
+      request.locale = pickLocale(request.cookies.lang, request.headers['accept-language']);
+    }
   });
+
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -156,16 +169,22 @@ export async function buildWebApp(options: WebAccessOptions, https?: { key: stri
     crossOriginEmbedderPolicy: false,
   });
 
-  // Language: ?lang= switches and remembers (a cookie, not server state); else the browser's preference.
-  app.addHook('onRequest', async (request, reply) => {
-    const q = request.query as Record<string, unknown> | undefined;
-    const wanted = q?.lang;
-    if (isLocale(wanted)) {
-      request.locale = wanted;
-      reply.setCookie('lang', wanted, { path: '/', maxAge: 365 * 86400, sameSite: 'lax', secure: true, httpOnly: true });
-    } else {
-      request.locale = pickLocale(request.cookies.lang, request.headers['accept-language']);
-    }
+  // The session comes last, after the language and the security headers, which the 503 page of a
+  // store outage needs as well. Provider pages and assets never use the session: they do not ask
+  // the store (no round trip to Redis for app.css) and stay up while it is down, so that page keeps its styles.
+  app.addHook('onRequest', async (request) => {
+    if (PROVIDER_PATH.test(request.url.split('?', 1)[0]!)) delete request.cookies[SESSION_COOKIE];
+  });
+  await app.register(fastifySession, {
+    secret: options.cookieSecret,
+    cookieName: SESSION_COOKIE,
+    store,
+    saveUninitialized: false,
+    // Saved when changed, not on every response: a shared store is written only when needed. Reads
+    // keep an idle session alive in the store (updateAgeOnGet, GETEX); the cookie has no expiry to roll.
+    rolling: false,
+    // The cookie lives as long as the browser; idle and absolute timeouts are enforced on the server.
+    cookie: { httpOnly: true, secure: true, sameSite: 'lax', path: '/' },
   });
 
   // CSRF: every state-changing request carries the session's token; a cross-site Origin is refused too.
@@ -206,8 +225,9 @@ export async function buildWebApp(options: WebAccessOptions, https?: { key: stri
         request.session.notice = 'login.expired';
         return;
       }
-      // Written back at most once a minute, so reads do not rewrite the session on every request.
-      if (now - l.lastSeenMs > 60_000) request.session.login = { ...l, lastSeenMs: now };
+      // Written back at most once a minute (sooner under a short idle timeout, so activity still
+      // keeps the session), so reads do not rewrite the session, nor a shared store, on every request.
+      if (now - l.lastSeenMs > Math.min(LAST_SEEN_WRITE_MS, idleTimeoutMs / 4)) request.session.login = { ...l, lastSeenMs: now };
     });
     // MFA the instance requires and the user has not set up: only enrolment and logout are open
     // (the instance refuses the session everything else too; this turns that into a way forward).
@@ -274,7 +294,14 @@ async function renderError(app: FastifyInstance, err: FastifyError | WebError | 
     return reply.redirect(`${base(request)}/login`, 303);
   }
   let status: number, title: string, text: string;
-  if ((err instanceof WebError && err.code === 'UNKNOWN_INSTANCE')) {
+  if (err instanceof SessionStoreUnavailableError) {
+    // The shared session store (Redis) is down or slow: nothing can be signed in or checked. The
+    // session is left alone (saving it would fail again); the page needs none.
+    request.log.warn({ err: { code, message: err.message } }, 'sessions unavailable');
+    (request as { session: unknown }).session = null;
+    status = 503; title = t('error.sessions.title'); text = t('error.sessions.text');
+    reply.header('retry-after', '30');
+  } else if ((err instanceof WebError && err.code === 'UNKNOWN_INSTANCE')) {
     status = 404; title = t('error.notFound.title'); text = t('error.notFound.text');
   } else if ((err instanceof WebError && err.code === 'INSTANCE_UNAVAILABLE') || (err instanceof RpcError && UNAVAILABLE_RPC_CODES.has(err.code))) {
     request.log.warn({ err: { code, message: err.message } }, 'instance unavailable');

@@ -1,15 +1,41 @@
 /**
- * Default session store: in memory, bounded (lru-cache), entries expire after the absolute
- * session lifetime. Several CASes behind one name need a shared store (Redis) with the same
- * three methods; pass it as `sessionStore` to `buildWebApp`.
+ * Web Access session stores. The default keeps sessions in memory, bounded (lru-cache); several
+ * CASes behind one name share a Redis store (redis-session-store.ts) with the same three methods.
+ * `buildWebApp` takes either a store or a factory (`WebSessionStoreFactory`) that it calls with the
+ * idle lifetime it needs and a way to end the instance session of a login that expired unseen.
  */
 import { LRUCache } from 'lru-cache';
 import type { Session } from 'fastify';
+import type { Logger } from '../../common/logger.js';
 
 export interface WebSessionStore {
   get(sessionId: string, callback: (err: unknown, session?: Session | null) => void): void;
   set(sessionId: string, session: Session, callback: (err?: unknown) => void): void;
   destroy(sessionId: string, callback: (err?: unknown) => void): void;
+}
+
+/** The instance session behind a web login: enough to end it. */
+export interface DroppedLogin { instanceId: string; token: string }
+
+/** What `buildWebApp` hands a store it creates through a factory. */
+export interface SessionStoreBinding {
+  /** Keep a session this long after its last read or write (the app asks for twice its idle timeout). */
+  idleTtlMs: number;
+  /** A session with this login expired or was pushed out unseen: end its instance session. */
+  endLogin(login: DroppedLogin): void;
+  log: Logger;
+}
+
+export type ClosableSessionStore = WebSessionStore & { close?(): void | Promise<void> };
+export type WebSessionStoreFactory = (binding: SessionStoreBinding) => ClosableSessionStore;
+
+/**
+ * The shared store cannot be reached or did not answer in time. Requests get the branded 503
+ * "sessions unavailable" page (app.ts), never a 500 or a hang.
+ */
+export class SessionStoreUnavailableError extends Error {
+  readonly code = 'SESSION_STORE_UNAVAILABLE';
+  readonly statusCode = 503;
 }
 
 /** How often expired sessions are swept, so their instance sessions are ended soon after. */
@@ -40,3 +66,9 @@ export class MemorySessionStore implements WebSessionStore {
   destroy(id: string, cb: (err?: unknown) => void): void { this.cache.delete(id); cb(); }
   get size(): number { return this.cache.size; }
 }
+
+/** The default factory: a memory store whose dropped logins end their instance sessions. */
+export const memorySessionStore: WebSessionStoreFactory = (b) => new MemorySessionStore({
+  idleTtlMs: b.idleTtlMs,
+  onDrop: (session) => { const l = session.login; if (l) b.endLogin({ instanceId: l.instanceId, token: l.token }); },
+});

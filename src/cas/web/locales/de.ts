@@ -9,6 +9,8 @@ export const de: Record<MessageKey, string> = {
   'error.notFound.text': 'Unter dieser Adresse gibt es kein Archiv. Bitte prüfen Sie den Link, den Sie erhalten haben.',
   'error.unavailable.title': 'Archiv vorübergehend nicht erreichbar',
   'error.unavailable.text': 'Dieses Archiv ist im Moment nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.',
+  'error.sessions.title': 'Sitzungen vorübergehend nicht verfügbar',
+  'error.sessions.text': 'Anmeldung und Sitzungen sind im Moment nicht verfügbar, daher kann kein Archiv geöffnet werden. Bitte versuchen Sie es in einer Minute erneut.',
   'error.pageNotFound.title': 'Seite nicht gefunden',
   'error.pageNotFound.text': 'Die angeforderte Seite existiert nicht.',
   'error.badRequest.title': 'Anfrage nicht verstanden',

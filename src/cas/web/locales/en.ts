@@ -7,6 +7,8 @@ export const en = {
   'error.notFound.text': 'There is no archive at this address. Check the link you were given.',
   'error.unavailable.title': 'Archive temporarily unavailable',
   'error.unavailable.text': 'This archive cannot be reached at the moment. Please try again in a few minutes.',
+  'error.sessions.title': 'Sessions temporarily unavailable',
+  'error.sessions.text': 'Sign-in and sessions are unavailable at the moment, so no archive can be opened. Please try again in a minute.',
   'error.pageNotFound.title': 'Page not found',
   'error.pageNotFound.text': 'The page you asked for does not exist.',
   'error.badRequest.title': 'Request not understood',
