@@ -11,7 +11,7 @@ import { substringCandidatesQuery, type Columns } from './fts-query.js';
 
 export interface SqlCondition { sql: string; params: (string | number)[] }
 
-/** Keys whose index columns hold exactly the text the key searches (FROM/TO/CC/BCC share one column, so they are verified). */
+/** Keys whose index columns hold exactly the text the key searches (FROM/TO/CC/BCC share one column, so FROM is checked against its row value). */
 const STRING_COLUMNS: Record<'text' | 'body' | 'subject', Columns | null> = { text: null, body: ['body'], subject: ['subject'] };
 
 /** Calendar day of a millisecond timestamp shifted by a zone, as SQLite's 'YYYY-MM-DD'. */
@@ -49,13 +49,41 @@ export function searchCondition(n: SearchCriterion, store: ArchiveStore): SqlCon
       return n.which === 'internal'
         ? { sql: `${day('internal_date')} ${OPS[n.key]} ?`, params: [n.date] }
         : { sql: `(sent_date IS NOT NULL AND ${day('sent_date', 'sent_zone')} ${OPS[n.key]} ?)`, params: [n.date] };
-    case 'from': case 'to': case 'cc': case 'bcc': case 'header': return null;
-    case 'text': case 'body': case 'subject': {
-      // An empty value has its own rules (header presence); a phrase or punctuation needs reading.
+    // An empty value has its own rules (header presence): rows decide.
+    case 'from': return n.value === '' ? null : rowStringCondition(store, 'from_', ['addresses'], n.value);
+    case 'subject': {
+      if (n.value === '') return null;
+      const q = substringCandidatesQuery(store.index, n.value, STRING_COLUMNS.subject);
+      return q !== null && q.exact ? { sql: 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)', params: [q.expr] } : rowStringCondition(store, 'subject', ['subject'], n.value);
+    }
+    case 'to': case 'cc': case 'bcc': case 'header': return null;
+    case 'text': case 'body': {
+      // A phrase or punctuation needs the message read.
       if (n.value === '') return null;
       const q = substringCandidatesQuery(store.index, n.value, STRING_COLUMNS[n.key]);
       if (q === null || !q.exact) return null;
       return { sql: 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)', params: [q.expr] };
     }
   }
+}
+
+/**
+ * A key whose decoded value is kept in the row (SUBJECT, FROM): the index narrows when it can,
+ * and `coffer_contains` decides with JavaScript's own lower-casing, exactly as the row-by-row
+ * path does (SQLite's lower() only folds ASCII).
+ */
+function rowStringCondition(store: ArchiveStore, column: 'subject' | 'from_', cols: Columns, value: string): SqlCondition {
+  registerFunctions(store.db);
+  const needle = value.toLowerCase();
+  const q = substringCandidatesQuery(store.index, value, cols);
+  return q === null
+    ? { sql: `coffer_contains(${column}, ?)`, params: [needle] }
+    : { sql: `id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?) AND coffer_contains(${column}, ?)`, params: [q.expr, needle] };
+}
+
+const registered = new WeakSet<object>();
+function registerFunctions(db: ArchiveStore['db']): void {
+  if (registered.has(db)) return;
+  db.function('coffer_contains', { deterministic: true }, (haystack: unknown, needle: unknown) => (String(haystack ?? '').toLowerCase().includes(String(needle)) ? 1 : 0));
+  registered.add(db);
 }
