@@ -51,7 +51,7 @@ interface StagedChunk { messages: ReadyMessage[]; compressed: Promise<Compressed
  * the main thread idle, smaller ones pay the per-commit cost (a pack fsync, two transactions) too often.
  */
 const COMMIT_CHUNK_MESSAGES = 100;
-const COMMIT_CHUNK_BYTES = 4 * 1024 * 1024;
+const COMMIT_CHUNK_BYTES = 12 * 1024 * 1024;
 
 export class Archive {
   readonly folders: FolderTree;
