@@ -69,7 +69,6 @@ CREATE INDEX IF NOT EXISTS messages_folder_subject ON messages (folder_id, ${LIS
 
 /** Token rules serve both engines: words for the web, verified substrings for IMAP SEARCH. */
 const INDEX_SCHEMA = `
-PRAGMA auto_vacuum = INCREMENTAL;
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
   subject, addresses, body, attachment_names, attachment_text, headers,
   content='', contentless_delete=1, detail='column',
@@ -102,6 +101,10 @@ export function openStoreDb(databaseDir: string): Db {
 export function openIndexDb(indexDir: string): Db {
   mkdirSync(indexDir, { recursive: true });
   const db = new Database(path.join(indexDir, 'index.db'));
+  // Before WAL: SQLite fixes the vacuum mode when the file gets its first page, and switching to
+  // WAL writes it; set later, a new index stayed at auto_vacuum = 0 and never gave pages back.
+  // Existing files keep their mode until MaintainFileSystemDatabases (VACUUM) rewrites them.
+  db.pragma('auto_vacuum = INCREMENTAL');
   tune(db);
   db.exec(INDEX_SCHEMA);
   return db;
