@@ -583,7 +583,7 @@ describe('web access over HTTPS', () => {
     const mbox = await c.post('/acme/export', { _csrf: token, format: 'mbox', scope: 'selected', m: [`${inboxId}:${uids[0]}`, `${eveInboxId}:1`, `${inboxId}:${uids[1]}`] });
     expect(mbox.status).toBe(200);
     expect(mbox.text.match(/^From /gm)!.length).toBe(2);
-    expect(audits.some((a) => a.action === 'Export' && a.details.messages === 6)).toBe(true);
+    expect(audits.some((a) => a.action === 'MessageExport' && a.details.messages === 6)).toBe(true);
     // bob has no export privilege
     const b = client();
     await login(b, 'bob', 'pw-bob');
@@ -622,7 +622,7 @@ describe('web access over HTTPS', () => {
         const stored = await acme.readMessageBuffer({ session: j.session, folderId: inboxId, uid });
         expect(received[i]!.data.toString('latin1').replace(/\r\n$/, '')).toBe(stored.toString('latin1').replace(/\r\n$/, ''));
       }
-      expect(audits.some((a) => a.action === 'Restore' && a.details.messages === 2)).toBe(true);
+      expect(audits.some((a) => a.action === 'MessageRestore' && a.details.messages === 2)).toBe(true);
     } finally {
       await new Promise<void>((r) => smtp.close(() => r()));
       await acme.management('SetUserEmailAddresses', { userName: 'jane', emailAddresses: '' });

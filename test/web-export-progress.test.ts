@@ -139,7 +139,7 @@ describe('progress of large exports', () => {
     let end = await status();
     for (let i = 0; i < 40 && end.state !== 'done'; i++) { await sleep(50); end = await status(); }
     expect(end).toMatchObject({ state: 'done', done: LARGE, total: LARGE, percent: 100, text: `Finished: ${LARGE} messages exported.` });
-    expect(audits.some((a) => a.action === 'Export' && a.details.messages === LARGE)).toBe(true);
+    expect(audits.some((a) => a.action === 'MessageExport' && a.details.messages === LARGE)).toBe(true);
     // The file is streamed once.
     expect((await c.get(`/acme/export/${id}/download`)).status).toBe(409);
   });

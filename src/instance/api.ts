@@ -220,3 +220,54 @@ export const RPC = {
   smtpForRestore: 'smtpForRestore',
   thaw: 'thaw',
 } as const;
+
+/**
+ * Audit actions, one place of truth for the CAS (which reports them) and the instance (which
+ * decides what it writes). Successful user activities use SPE-style names and are written only
+ * when the instance's compliance configuration lists them in `logSuccessfulUserActivities`;
+ * `LoginFailed` is always written (security: failed logins are evidence of an attack).
+ */
+export const USER_ACTIVITIES = [
+  /** A successful login (Web Access; the instance also writes it for every channel it authenticates). */
+  'Login',
+  /** Logout from Web Access. */
+  'Logout',
+  /** A message opened for reading (Web Access message view). */
+  'MessageRetrieveContent',
+  /** A whole message downloaded as `.eml`. */
+  'MessageDownload',
+  /** One attachment downloaded. */
+  'AttachmentDownload',
+  /** Messages exported (ZIP of `.eml` or MBOX). */
+  'MessageExport',
+  /** Messages restored (sent) to the user's mailbox. */
+  'MessageRestore',
+] as const;
+export type UserActivity = typeof USER_ACTIVITIES[number];
+
+/** Written whatever the compliance configuration says. */
+export const ALWAYS_AUDITED_ACTIONS = ['LoginFailed'] as const;
+export type AuditAction = UserActivity | typeof ALWAYS_AUDITED_ACTIONS[number];
+export const AUDIT_ACTIONS: readonly AuditAction[] = [...USER_ACTIVITIES, ...ALWAYS_AUDITED_ACTIONS];
+
+/**
+ * The compliance configuration (Get/SetComplianceConfiguration), as the Management Server keeps it
+ * and pushes it to the instance. `logSuccessfulUserActivities` may also hold SPE names Coffer does
+ * not produce (`UserAdd`, `FileGroupAttach`, …): scripts written for SPE set them; they are kept and
+ * have no effect.
+ */
+export interface ComplianceConfiguration {
+  adminEmailPreviewEnabled: boolean;
+  legalHoldEnabled: boolean;
+  logSuccessfulUserActivities: string[];
+}
+
+/**
+ * A new instance, or one whose operator never touched compliance, audits every user activity
+ * Coffer has: who logged in and out, and every message viewed, downloaded, exported or restored.
+ */
+export const DEFAULT_COMPLIANCE_CONFIGURATION: Readonly<ComplianceConfiguration> = Object.freeze({
+  adminEmailPreviewEnabled: false,
+  legalHoldEnabled: false,
+  logSuccessfulUserActivities: [...USER_ACTIVITIES],
+});

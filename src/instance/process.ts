@@ -13,12 +13,21 @@ import { Users } from './users.js';
 import { Reader } from './reader.js';
 import { instanceFunctions } from './management.js';
 import { InstanceError } from './errors.js';
-import { RPC, type FolderListQuery, type IngestItem } from './api.js';
+import { AUDIT_ACTIONS, ALWAYS_AUDITED_ACTIONS, DEFAULT_COMPLIANCE_CONFIGURATION, RPC, type ComplianceConfiguration, type FolderListQuery, type IngestItem } from './api.js';
 import { listFolderSorted } from './folder-list.js';
 import { ConnectionLog } from './connection-log.js';
 import { Smtp } from './smtp.js';
 
 export interface InstanceOptions { instanceId: string; baseDir: string; token: string; safeMode: boolean; log: Logger }
+
+/** The compliance configuration pushed by the Management Server (SetInstanceLocalConfiguration), checked. */
+function complianceOf(value: unknown): ComplianceConfiguration {
+  const v = value as Partial<Record<keyof ComplianceConfiguration, unknown>> | null;
+  if (typeof v !== 'object' || v === null || !Array.isArray(v.logSuccessfulUserActivities) || !v.logSuccessfulUserActivities.every((name) => typeof name === 'string')) {
+    throw new InstanceError('INVALID_ARGUMENT', 'compliance: expected an object with logSuccessfulUserActivities, an array of strings');
+  }
+  return { adminEmailPreviewEnabled: v.adminEmailPreviewEnabled === true, legalHoldEnabled: v.legalHoldEnabled === true, logSuccessfulUserActivities: [...v.logSuccessfulUserActivities] };
+}
 
 export class InstanceProcess {
   readonly archive: Archive;
@@ -31,6 +40,8 @@ export class InstanceProcess {
   private functions;
   private connectionLog: ConnectionLog;
   private audit: (user: string | null, action: string, details: unknown) => void;
+  /** Successful user activities written to the audit log (compliance `logSuccessfulUserActivities`). */
+  private loggedActivities: Set<string>;
   private smtp: Smtp;
   safeMode: boolean;
 
@@ -40,7 +51,13 @@ export class InstanceProcess {
     this.archive = new Archive(db, opts.baseDir, opts.log);
     this.users = new Users(db, () => this.safeMode, { requireMfaForWeb: () => this.archive.settings.read<boolean>('requireMfa', false) });
     const auditInsert = db.prepare('INSERT INTO audit (time, user_name, action, details) VALUES (?, ?, ?, ?)');
-    this.audit = (user, action, details) => { auditInsert.run(Date.now(), user, action, JSON.stringify(details)); };
+    this.loggedActivities = new Set(this.archive.settings.read<ComplianceConfiguration>('compliance', DEFAULT_COMPLIANCE_CONFIGURATION).logSuccessfulUserActivities);
+    const alwaysAudited = new Set<string>(ALWAYS_AUDITED_ACTIONS);
+    // The one place that decides: failed logins always, successful activities when compliance lists them.
+    this.audit = (user, action, details) => {
+      if (!alwaysAudited.has(action) && !this.loggedActivities.has(action)) return;
+      auditInsert.run(Date.now(), user, action, JSON.stringify(details));
+    };
     this.reader = new Reader(this.archive, this.users, this.audit);
     this.smtp = new Smtp(this.archive.settings);
     this.functions = instanceFunctions(this.archive, this.users, () => this.safeMode);
@@ -51,6 +68,11 @@ export class InstanceProcess {
     this.functions.SetInstanceLocalConfiguration = (a) => {
       if (a.requireMfa !== undefined) this.archive.settings.write('requireMfa', a.requireMfa === true);
       if (a.imapServerConnectionLogEnabled !== undefined) this.archive.settings.write('imapServerConnectionLogEnabled', a.imapServerConnectionLogEnabled === true);
+      if (a.compliance !== undefined) {
+        const compliance = complianceOf(a.compliance);
+        this.archive.settings.write('compliance', compliance);
+        this.loggedActivities = new Set(compliance.logSuccessfulUserActivities);
+      }
       return null;
     };
     this.archive.onChange((e) => { for (const p of this.subscribers) p.emitEvent('change', e); });
@@ -102,7 +124,7 @@ export class InstanceProcess {
     // The user's own account (Web Access): audit entries, password, MFA, restore settings.
     peer.handle(RPC.audit, (p: { session: string | null; action: string; details?: Record<string, unknown> }) => {
       const user = p?.session ? this.users.session(p.session, { duringEnrolment: true }).userName : (typeof p?.details?.user === 'string' ? p.details.user : null);
-      if (typeof p?.action !== 'string' || !/^[A-Za-z]{1,64}$/.test(p.action)) throw new InstanceError('INVALID_ARGUMENT', 'action: expected a word');
+      if (typeof p?.action !== 'string' || !(AUDIT_ACTIONS as readonly string[]).includes(p.action)) throw new InstanceError('INVALID_ARGUMENT', `action: expected one of ${AUDIT_ACTIONS.join(', ')}`);
       this.audit(user, p.action, p.details ?? {});
       return null;
     });

@@ -11,7 +11,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import type { Logger } from '../../common/logger.js';
 import type { InstanceClient } from '../../instance/client.js';
-import type { SessionToken } from '../../instance/api.js';
+import type { AuditAction, SessionToken } from '../../instance/api.js';
 import { RpcError } from '../../common/rpc/peer.js';
 import type { BrandingStore } from './branding.js';
 import { memorySessionStore, SessionStoreUnavailableError, type DroppedLogin, type WebSessionStore, type WebSessionStoreFactory } from './session-store.js';
@@ -33,8 +33,8 @@ export type ResolveInstanceResult =
   | { ok: true; instanceId: string; client: InstanceClient }
   | { ok: false; reason: 'unknown' | 'unavailable'; message: string };
 
-/** Audit actions written to the instance's audit log (names as SPE's audit log uses them). */
-export type AuditAction = 'Login' | 'LoginFailed' | 'Logout' | 'MessageRetrieveContent' | 'MessageDownload' | 'AttachmentDownload' | 'Export' | 'Restore';
+/** Audit actions written to the instance's audit log; the names live with the instance (`AUDIT_ACTIONS`), which decides what it writes. */
+export type { AuditAction } from '../../instance/api.js';
 
 /**
  * Writes one audit entry. `session` is the user's instance session token, or null for a failed

@@ -1,6 +1,6 @@
 /**
  * Instance functions whose engine is not built yet (archiving/export profiles, jobs, directory
- * services, compliance, index and SMTP settings, archive admin access, some store maintenance).
+ * services, index and SMTP settings, archive admin access, some store maintenance).
  * They validate their arguments, keep their configuration in the management database
  * (`instanceSettings[<instanceID>]`) so scripts can set and read it back, and answer truthfully:
  * a call that would have to *do* something the engine cannot do yet fails with NOT_AVAILABLE_YET
@@ -125,8 +125,7 @@ export function deferredInstanceFunctions(db: ManagementDb): Record<string, Func
     GetJobResults: async () => [],
 
     // Settings kept for later parts.
-    GetComplianceConfiguration: async (args) => read(id(args), 'compliance', { adminEmailPreviewEnabled: false, legalHoldEnabled: false, logSuccessfulUserActivities: [] as string[] }),
-    SetComplianceConfiguration: async (args) => write<Record<string, unknown>>(id(args), 'compliance', (current) => ({ value: { adminEmailPreviewEnabled: false, legalHoldEnabled: false, logSuccessfulUserActivities: [], ...current, ...(args.config as object) }, result: null })),
+    // Get/SetComplianceConfiguration are applied by the instance (compliance.ts, pushed by instance-lifecycle.ts).
     GetDirectoryServicesConfiguration: async (args) => read(id(args), 'directoryServices', { type: 'none' }),
     SetDirectoryServicesConfiguration: async (args) => write(id(args), 'directoryServices', () => ({ value: args.config, result: null })),
     SyncUsersWithDirectoryServices: async () => { throw notYet('Coffer has no directory services connector yet; users are managed with CreateUser and friends.'); },

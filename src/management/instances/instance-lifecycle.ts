@@ -15,6 +15,7 @@ import type { HostLinks } from '../hosts/host-links.js';
 import { describeInstanceIdProblem, describeNameConflict } from '../instance-ids.js';
 import { parseInstanceFilter, selectInstances } from '../instance-filter.js';
 import type { FunctionHandler } from '../functions/handler.js';
+import { complianceForInstance, complianceFunctions } from './compliance.js';
 
 export type ReportedStatus = InstanceState['status'];
 
@@ -95,7 +96,11 @@ async function onHost<T>(services: InstanceServices, record: InstanceRecord, wha
 /** Settings the instance applies itself, pushed at every start and when they change. */
 const LOCAL_SETTINGS = ['imapServerConnectionLogEnabled', 'webAccessMfaRequired'] as const;
 
-/** Pushes the settings the instance applies itself (SetInstanceLocalConfiguration). */
+/**
+ * Pushes the settings the instance applies itself (SetInstanceLocalConfiguration): those of the
+ * instance configuration (LOCAL_SETTINGS) and the compliance configuration, which decides what
+ * the instance writes to its audit log.
+ */
 export async function pushLocalConfiguration(services: InstanceServices, record: InstanceRecord, connect: InstanceConnector): Promise<void> {
   const client = await connect(record);
   try {
@@ -103,6 +108,7 @@ export async function pushLocalConfiguration(services: InstanceServices, record:
       imapServerConnectionLogEnabled: record.config.imapServerConnectionLogEnabled,
       // The instance's own name for it: its logins ask for MFA enrolment on the web channel.
       requireMfa: record.config.webAccessMfaRequired,
+      compliance: complianceForInstance(services.db, record.id),
     });
   } finally {
     client.close();
@@ -196,7 +202,24 @@ export function instanceLifecycleFunctions(services: InstanceServices, connect: 
     await pushLocalConfiguration(services, record, connect).catch((error: Error) => services.log.warn({ instance: record.id, err: error.message }, 'could not push the instance configuration'));
   };
 
+  /**
+   * Tells a running instance a changed setting now. A stopped one hears it at its start; a frozen
+   * one holds every write until it is thawed (process.ts writeGate), so it hears it at ThawInstances
+   * rather than leaving the caller waiting.
+   */
+  const pushIfServing = async (record: InstanceRecord, what: string) => {
+    const view = viewInstance(services, record);
+    if (!SERVING_STATUSES.includes(view.status) || view.status === 'frozen') return;
+    try {
+      await pushLocalConfiguration(services, record, connect);
+    } catch (error) {
+      throw new ManagementError('INSTANCE_FAILED', `The ${what} is stored, but instance '${record.id}' could not be told (${(error as Error).message}); it applies it at its next start.`);
+    }
+  };
+
   return {
+    ...complianceFunctions(services.db, (instanceId) => pushIfServing(findRecord(services, instanceId), 'compliance configuration')),
+
     GetInstances: async (args) => select(services, args.instanceFilter as string).map((record) => viewInstance(services, record)),
 
     GetInstanceConfiguration: async (args) => {
@@ -267,9 +290,7 @@ export function instanceLifecycleFunctions(services: InstanceServices, connect: 
         if (index < 0) throw new ManagementError('NOT_FOUND', `Instance '${current.id}' does not exist.`);
         draft.instances[index] = next;
       });
-      if (SERVING_STATUSES.includes(viewInstance(services, next).status) && LOCAL_SETTINGS.some((key) => next.config[key] !== current.config[key])) {
-        await pushLocalConfiguration(services, next, connect);
-      }
+      if (LOCAL_SETTINGS.some((key) => next.config[key] !== current.config[key])) await pushIfServing(next, 'instance configuration');
       services.changed();
       return null;
     },
@@ -324,6 +345,8 @@ export function instanceLifecycleFunctions(services: InstanceServices, connect: 
         const view = viewInstance(services, record);
         if (view.status !== 'frozen') return;
         services.links.remember(record.host, await onHost(services, record, 'Thawing', (c) => c.call<InstanceState>('thaw', { instanceId: record.id })));
+        // Settings changed while it was frozen were not pushed (pushIfServing).
+        await pushLocalConfiguration(services, record, connect).catch((error: Error) => services.log.warn({ instance: record.id, err: error.message }, 'could not push the instance configuration'));
       }),
   };
 }

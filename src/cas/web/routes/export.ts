@@ -193,7 +193,7 @@ export async function exportRoutes(app: FastifyInstance): Promise<void> {
         out.end();
         await once(out, 'end').catch(() => {});
         if (job) jobs.finish(job, 'done');
-        await app.web.audit(login.instanceId, session, 'Export', { user: login.userName, format: e.format, scope: e.scope, messages: count });
+        await app.web.audit(login.instanceId, session, 'MessageExport', { user: login.userName, format: e.format, scope: e.scope, messages: count });
       } catch (err) {
         if (job) jobs.finish(job, 'failed');
         log.warn({ err, exported: count }, 'export stopped');

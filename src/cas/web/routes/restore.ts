@@ -85,7 +85,7 @@ export async function restoreRoutes(app: FastifyInstance): Promise<void> {
       return page(t('restore.failed', { count: sent, message: (e as Error).message }), 502);
     } finally {
       transport.close();
-      await app.web.audit(login.instanceId, login.token, 'Restore', { user: login.userName, to: login.emailAddress, messages: sent });
+      await app.web.audit(login.instanceId, login.token, 'MessageRestore', { user: login.userName, to: login.emailAddress, messages: sent });
     }
     return page(t('restore.done', { count: sent, address: login.emailAddress }));
   });
