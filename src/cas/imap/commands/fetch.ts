@@ -35,6 +35,8 @@ interface FetchArguments {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const EMPTY = Buffer.alloc(0);
+/** Metadata-only FETCH responses written together (one buffer, one lock) during a header sync. */
+const UNTAGGED_LINES_PER_WRITE = 128;
 
 /** date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE */
 export function formatInternalDate(ms: number): string {
@@ -263,25 +265,28 @@ class MessageWriter {
     }
   }
 
-  async item(item: FetchItem): Promise<void> {
+  /** Queues an item that needs no message bytes; false for the others (sent by `item`). */
+  simpleItem(item: FetchItem): boolean {
     const meta = this.meta;
     switch (item.kind) {
-      case 'UID':
-        return this.simple('UID', String(meta.uid));
-      case 'FLAGS':
-        return this.simple('FLAGS', `(${meta.flags.join(' ')})`);
-      case 'INTERNALDATE':
-        return this.simple('INTERNALDATE', formatInternalDate(meta.internalDate));
-      case 'RFC822.SIZE':
-        return this.simple('RFC822.SIZE', String(meta.size));
-      case 'MODSEQ':
-        return this.simple('MODSEQ', `(${meta.modseq})`);
-      case 'ENVELOPE':
-        return this.simple('ENVELOPE', requireMeta(meta.envelope, 'ENVELOPE', meta.uid));
-      case 'BODYSTRUCTURE':
-        return this.simple('BODYSTRUCTURE', requireMeta(meta.bodyStructure, 'BODYSTRUCTURE', meta.uid));
-      case 'BODY':
-        return this.simple('BODY', requireMeta(meta.body, 'BODY', meta.uid));
+      case 'UID': this.simple('UID', String(meta.uid)); return true;
+      case 'FLAGS': this.simple('FLAGS', `(${meta.flags.join(' ')})`); return true;
+      case 'INTERNALDATE': this.simple('INTERNALDATE', formatInternalDate(meta.internalDate)); return true;
+      case 'RFC822.SIZE': this.simple('RFC822.SIZE', String(meta.size)); return true;
+      case 'MODSEQ': this.simple('MODSEQ', `(${meta.modseq})`); return true;
+      case 'ENVELOPE': this.simple('ENVELOPE', requireMeta(meta.envelope, 'ENVELOPE', meta.uid)); return true;
+      case 'BODYSTRUCTURE': this.simple('BODYSTRUCTURE', requireMeta(meta.bodyStructure, 'BODYSTRUCTURE', meta.uid)); return true;
+      case 'BODY': this.simple('BODY', requireMeta(meta.body, 'BODY', meta.uid)); return true;
+      default: return false;
+    }
+  }
+
+  async item(item: FetchItem): Promise<void> {
+    const meta = this.meta;
+    if (this.simpleItem(item)) return;
+    switch (item.kind) {
+      case 'UID': case 'FLAGS': case 'INTERNALDATE': case 'RFC822.SIZE': case 'MODSEQ': case 'ENVELOPE': case 'BODYSTRUCTURE': case 'BODY':
+        return;
       case 'RFC822':
       case 'RFC822.HEADER':
       case 'RFC822.TEXT':
@@ -359,6 +364,12 @@ export const fetchCommand = defineCommand({
     const bodies = new BodyReader(login, folder.id);
     const readsBodies = items.some(isBodyItem);
     let next: Promise<MessageMeta[]> | null = loadBatch(0);
+    const lines: string[] = [];
+    const flushLines = async () => {
+      if (lines.length === 0) return;
+      const batch = lines.splice(0, lines.length);
+      await session.writer.untaggedLines(batch);
+    };
     try {
       for (let from = 0; from < indexes.length; from += FETCH_META_BATCH_SIZE) {
         const batch = await next!;
@@ -392,16 +403,18 @@ export const fetchCommand = defineCommand({
           const sequence = mailbox.sequenceOf(meta.uid);
           if (sequence === 0) continue; // expunged since the client last heard of it
           if (!readsBodies) {
-            // Metadata only: build the whole response and send it in one write, unless a
+            // Metadata only: responses are collected and written many at a time, unless a
             // pre-serialised value holds a literal (CR/LF), which only the builder may send.
             const collector = new MessageWriter(bodies, meta, null);
-            for (const item of items) await collector.item(item);
+            for (const item of items) collector.simpleItem(item);
             const text = collector.takePending();
             if (!/[\r\n\0]/.test(text)) {
-              await session.writer.untagged(`${sequence} FETCH (${text})`);
+              lines.push(`${sequence} FETCH (${text})`);
+              if (lines.length >= UNTAGGED_LINES_PER_WRITE) await flushLines();
               continue;
             }
           }
+          await flushLines();
           const response = await session.writer.fetch(sequence);
           const writer = new MessageWriter(bodies, meta, response);
           try {
@@ -415,6 +428,7 @@ export const fetchCommand = defineCommand({
           await response.end();
         }
       }
+      await flushLines();
     } finally {
       bodies.dispose();
     }

@@ -92,6 +92,14 @@ export class ResponseWriter {
     return this.exclusive(() => this.writeRaw(Buffer.from(`* ${sanitizeText(text, false)}\r\n`, 'utf8')));
   }
 
+  /**
+   * Several `* line` responses in one write. The caller has checked each line for CR, LF and NUL
+   * (FETCH does, per message, to choose this path) and none starts with `[`; nothing is sanitised here.
+   */
+  untaggedLines(lines: readonly string[]): Promise<void> {
+    return this.exclusive(() => this.writeRaw(Buffer.from(`* ${lines.join('\r\n* ')}\r\n`, 'utf8')));
+  }
+
   /** `* ` followed by wire chunks (quoted strings, literals) and CRLF, as one response. */
   untaggedChunks(chunks: readonly WireChunk[]): Promise<void> {
     return this.exclusive(async () => {
