@@ -45,7 +45,9 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
 
   async authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string }): Promise<AuthResult> {
     const r = await this.users.authenticate(p);
-    this.audit(r.ok ? r.userName : p.user, r.ok ? 'Login' : 'LoginFailed', { channel: p.channel, remote: p.remote ?? null, userAgent: p.userAgent ?? null, ...(r.ok ? {} : { reason: r.reason }) });
+    // Web Access writes its own Login/LoginFailed entries (with the trusted-device detail), so
+    // here only the other channels are recorded: one entry per login, never two.
+    if (p.channel !== 'web') this.audit(r.ok ? r.userName : p.user, r.ok ? 'Login' : 'LoginFailed', { channel: p.channel, remote: p.remote ?? null, userAgent: p.userAgent ?? null, ...(r.ok ? {} : { reason: r.reason }) });
     return r;
   }
 
