@@ -4,7 +4,6 @@
  * export, account. The browser-level behaviour is in web-browser.test.ts.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import https from 'node:https';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { en } from '../src/cas/web/locales/en.js';
 import { de } from '../src/cas/web/locales/de.js';
 import { decodePartBody, findPart, parseMessage } from '../src/common/mime/index.js';
 import { SMTPServer } from 'smtp-server';
+import { WebClient, csrfOf, type WebResponse } from './helpers/web-client.js';
 
 const FIXTURES = path.resolve(__dirname, '../../shared/corpus/fixtures');
 const fx = (p: string) => path.join(FIXTURES, p);
@@ -45,47 +45,7 @@ function multipartWithAttachment(): Buffer {
   ].join('\r\n'));
 }
 
-interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; text: string }
-
-/** A tiny HTTPS client with a cookie jar, trusting only the test certificate. */
-class WebClient {
-  cookies = new Map<string, string>();
-  setCookieLines: string[] = [];
-  constructor(private port: number, private ca: string, private extraHeaders: Record<string, string> = {}) {}
-  request(method: string, p: string, opts: { form?: Record<string, string | string[]>; headers?: Record<string, string> } = {}): Promise<Res> {
-    const body = opts.form ? new URLSearchParams(Object.entries(opts.form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString() : undefined;
-    return new Promise((resolve, reject) => {
-      const req = https.request({
-        host: '127.0.0.1', port: this.port, path: p, method, ca: this.ca, servername: 'localhost',
-        headers: {
-          ...this.extraHeaders, ...opts.headers,
-          ...(this.cookies.size ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)) } : {}),
-        },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          for (const line of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
-            this.setCookieLines.push(line);
-            const [pair] = line.split(';');
-            const i = pair!.indexOf('=');
-            const name = pair!.slice(0, i), value = pair!.slice(i + 1);
-            if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name); else this.cookies.set(name, value);
-          }
-          const b = Buffer.concat(chunks);
-          resolve({ status: res.statusCode!, headers: res.headers, body: b, text: b.toString('utf8') });
-        });
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-  get(p: string, headers?: Record<string, string>) { return this.request('GET', p, { headers }); }
-  post(p: string, form: Record<string, string | string[]>, headers?: Record<string, string>) { return this.request('POST', p, { form, headers }); }
-}
-
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+type Res = WebResponse;
 
 describe('web access over HTTPS', () => {
   let engine: Engine;

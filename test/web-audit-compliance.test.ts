@@ -7,50 +7,25 @@
  * Single server mode in this process (Management Server, Instance Host, CAS with Web Access).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import '../src/cas/services.js';
-import { thumbprintOf } from '../src/common/certs.js';
-import { createLogger } from '../src/common/logger.js';
-import { loadConfig, port } from '../src/common/config.js';
 import { USER_ACTIVITIES } from '../src/instance/api.js';
 import { InstanceClient } from '../src/instance/client.js';
-import { ManagementApiClient } from '../src/management/client/api-client.js';
-import type { Envelope } from '../src/management/api/envelope.js';
-import { startCofferServer, type CofferServer } from '../src/server/coffer-server.js';
-import { randomPortOffset } from './helpers/ports.js';
+import { ok, startSingleServer, type SingleServer } from './helpers/single-server.js';
 import { WebClient } from './helpers/web-client.js';
-
-const PASSWORD = 'test-admin-password-1';
 
 interface AuditRow { id: number; user_name: string | null; action: string; details: string }
 
-function readRole(dataDir: string, name: string) {
-  const keyPem = readFileSync(path.join(dataDir, 'certs', `${name}.key.pem`), 'utf8');
-  const certPem = readFileSync(path.join(dataDir, 'certs', `${name}.crt.pem`), 'utf8');
-  return { keyPem, certPem, thumbprint: thumbprintOf(certPem) };
-}
-
 describe('the audit log follows the compliance configuration', () => {
+  let single: SingleServer;
   let dataDir: string;
-  let server: CofferServer;
-  let api: ManagementApiClient;
-  let webPort: number;
-  let casCa: string;
+  let api: SingleServer['api'];
   let instance: InstanceClient;
   let inbox = 0;
 
-  const ok = (envelope: Envelope) => {
-    if (envelope.statusCode !== 'succeeded') throw new Error(`expected succeeded, got ${envelope.statusCode}: ${envelope.error?.message}`);
-    return envelope.result as any;
-  };
-  const web = () => new WebClient(webPort, casCa);
-  const connectInstance = () => {
-    const hostCert = readRole(dataDir, 'instance-host');
-    return InstanceClient.connect('acme', { host: '127.0.0.1', port: server.instanceHost!.port, thumbprint: hostCert.thumbprint }, hostCert);
-  };
+  const web = () => single.web();
+  const connectInstance = () => single.connectInstance();
 
   /** Audit entries written after entry `afterId` (the instance writes before Web Access answers). */
   const auditSince = (afterId: number): AuditRow[] => {
@@ -72,27 +47,14 @@ describe('the audit log follows the compliance configuration', () => {
   }
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-audit-'));
-    const config = loadConfig({ data: dataDir, 'port-offset': String(randomPortOffset()) }, {});
-    server = await startCofferServer(config, { log: createLogger('silent'), productVersion: 'test', env: { COFFER_ADMIN_PASSWORD: PASSWORD } });
-    api = new ManagementApiClient({ host: '127.0.0.1', port: server.management!.ports.api, user: 'admin', password: PASSWORD, thumbprint: server.thumbprints.management! });
-    webPort = port(config, 'https');
-    casCa = readRole(dataDir, 'cas').certPem;
-    ok(await api.invoke('CreateInstance', { config: { instanceID: 'acme', instanceHost: server.management!.serverName, startMode: 'manual' } }));
-    ok(await api.invoke('StartInstances', { instanceFilter: 'acme' }));
-    ok(await api.invoke('CreateUser', { instanceID: 'acme', userName: 'jane', privileges: 'login,export', password: 'pw-jane-123' }));
-    instance = await connectInstance();
-    await instance.ingest('jane', [{ name: 'm', folder: 'Inbox', raw: Buffer.from('From: a@b.example\r\nSubject: Budget review\r\nDate: Mon, 01 Jan 2024 10:00:00 +0000\r\n\r\nnumbers\r\n') }]);
-    const s = await instance.authenticate({ user: 'jane', password: 'pw-jane-123', channel: 'web' });
-    if (!s.ok) throw new Error(s.message);
-    inbox = (await instance.listFolders({ session: s.session })).find((f) => f.path === 'jane/Inbox')!.id;
-    await instance.logout({ session: s.session });
+    single = await startSingleServer({ users: ['jane'], subject: 'Budget review' });
+    ({ dataDir, api, instance } = single);
+    inbox = single.inbox;
   }, 120_000);
 
   afterAll(async () => {
     instance?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await single?.close();
   });
 
   it('by default lists every user activity, so viewing and downloading a message are written', async () => {
