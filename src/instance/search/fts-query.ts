@@ -27,9 +27,15 @@ export interface CandidateQuery {
   /**
    * True when every document the expression matches certainly contains the needle: the needle is
    * one run of letters/digits, and each matching vocabulary term contains it, so a document that
-   * holds the term holds the needle. Then no document needs to be read to confirm.
+   * holds the term holds the needle. Then no document needs to be read to confirm — up to
+   * `newerThan`, when it is set: newer documents must be read either way.
    */
   exact: boolean;
+  /**
+   * Documents with a higher id may hold the needle without matching `expr` (the vocabulary copy
+   * does not describe them yet, see vocabulary.ts): include them as candidates. Null: none.
+   */
+  newerThan: number | null;
 }
 
 /**
@@ -50,10 +56,11 @@ export function substringCandidatesQuery(index: Db, needle: string, cols: Column
     if (!startsInside) parts.push(endsInside ? `${quoteTerm(first)} *` : quoteTerm(first));
     else {
       // An infix of some word: find the words in the vocabulary that contain it.
-      const terms = termsContaining(index, first, MAX_INFIX_TERMS, !endsInside);
-      if (terms === null) return null;
-      if (terms.length === 0) return { expr: withColumns(cols, quoteTerm(first)), exact };
-      parts.push(`(${terms.map(quoteTerm).join(' OR ')})`);
+      const found = termsContaining(index, first, MAX_INFIX_TERMS, !endsInside);
+      if (found === null) return null;
+      const newerThan = found.newerThan;
+      if (found.terms.length === 0) return { expr: withColumns(cols, quoteTerm(first)), exact, newerThan };
+      return { expr: withColumns(cols, `(${found.terms.map(quoteTerm).join(' OR ')})`), exact, newerThan };
     }
   } else {
     // Middle words are whole tokens; the last may be a prefix; the first may be a word's tail (skipped: superset).
@@ -61,10 +68,12 @@ export function substringCandidatesQuery(index: Db, needle: string, cols: Column
     for (const t of tokens.slice(1, -1)) parts.push(quoteTerm(t));
     parts.push(endsInside ? `${quoteTerm(last)} *` : quoteTerm(last));
   }
-  return { expr: withColumns(cols, parts.join(' AND ')), exact };
+  return { expr: withColumns(cols, parts.join(' AND ')), exact, newerThan: null };
 }
 
-/** Rowids of `store` documents matching an FTS5 expression. */
-export function ftsRowids(index: Db, expr: string): Set<number> {
-  return new Set(index.prepare('SELECT rowid FROM fts WHERE fts MATCH ?').pluck().all(expr) as number[]);
+/** Ids of a store's messages matching a candidate query (`index`), with the newer ones it cannot vouch for (`db`, the message rows). */
+export function ftsRowids(index: Db, db: Db, q: CandidateQuery): Set<number> {
+  const ids = new Set(index.prepare('SELECT rowid FROM fts WHERE fts MATCH ?').pluck().all(q.expr) as number[]);
+  if (q.newerThan !== null) for (const id of db.prepare('SELECT id FROM messages WHERE id > ?').pluck().all(q.newerThan) as number[]) ids.add(id);
+  return ids;
 }

@@ -21,17 +21,22 @@ const OPS = { before: '<', on: '=', since: '>=' } as const;
 const MAX_UID_RANGES = 1000;
 const clampInt = (n: number) => Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n)));
 
-export function searchCondition(n: SearchCriterion, store: ArchiveStore): SqlCondition | null {
+/**
+ * With `below` set, the condition is only used for messages with ids up to it, which the index
+ * vocabulary describes completely (vocabulary.ts); newer ones are tested row by row by the caller.
+ */
+export function searchCondition(n: SearchCriterion, store: ArchiveStore, below: number | null = null): SqlCondition | null {
+  const covered = (q: { newerThan: number | null }) => q.newerThan === null || (below !== null && below <= q.newerThan);
   switch (n.key) {
     case 'all': return { sql: '1', params: [] };
     case 'not': {
-      const c = searchCondition(n.of, store);
+      const c = searchCondition(n.of, store, below);
       return c && { sql: `NOT (${c.sql})`, params: c.params };
     }
     case 'or': case 'and': {
       const parts = n.key === 'or' ? [n.a, n.b] : n.of;
       const out: SqlCondition[] = [];
-      for (const p of parts) { const c = searchCondition(p, store); if (!c) return null; out.push(c); }
+      for (const p of parts) { const c = searchCondition(p, store, below); if (!c) return null; out.push(c); }
       if (out.length === 0) return { sql: '1', params: [] };
       return { sql: out.map((c) => `(${c.sql})`).join(n.key === 'or' ? ' OR ' : ' AND '), params: out.flatMap((c) => c.params) };
     }
@@ -50,18 +55,19 @@ export function searchCondition(n: SearchCriterion, store: ArchiveStore): SqlCon
         ? { sql: `${day('internal_date')} ${OPS[n.key]} ?`, params: [n.date] }
         : { sql: `(sent_date IS NOT NULL AND ${day('sent_date', 'sent_zone')} ${OPS[n.key]} ?)`, params: [n.date] };
     // An empty value has its own rules (header presence): rows decide.
-    case 'from': return n.value === '' ? null : rowStringCondition(store, 'from_', ['addresses'], n.value);
+    case 'from': return n.value === '' ? null : rowStringCondition(store, 'from_', ['addresses'], n.value, below);
     case 'subject': {
       if (n.value === '') return null;
       const q = substringCandidatesQuery(store.index, n.value, STRING_COLUMNS.subject);
-      return q !== null && q.exact ? { sql: 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)', params: [q.expr] } : rowStringCondition(store, 'subject', ['subject'], n.value);
+      return q !== null && q.exact && covered(q) ? { sql: 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)', params: [q.expr] } : rowStringCondition(store, 'subject', ['subject'], n.value, below);
     }
     case 'to': case 'cc': case 'bcc': case 'header': return null;
     case 'text': case 'body': {
       // A phrase or punctuation needs the message read.
       if (n.value === '') return null;
       const q = substringCandidatesQuery(store.index, n.value, STRING_COLUMNS[n.key]);
-      if (q === null || !q.exact) return null;
+      // Newer mail than the vocabulary copy needs reading: the row path does that.
+      if (q === null || !q.exact || !covered(q)) return null;
       return { sql: 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)', params: [q.expr] };
     }
   }
@@ -72,13 +78,15 @@ export function searchCondition(n: SearchCriterion, store: ArchiveStore): SqlCon
  * and `coffer_contains` decides with JavaScript's own lower-casing, exactly as the row-by-row
  * path does (SQLite's lower() only folds ASCII).
  */
-function rowStringCondition(store: ArchiveStore, column: 'subject' | 'from_', cols: Columns, value: string): SqlCondition {
+function rowStringCondition(store: ArchiveStore, column: 'subject' | 'from_', cols: Columns, value: string, below: number | null): SqlCondition {
   registerFunctions(store.db);
   const needle = value.toLowerCase();
   const q = substringCandidatesQuery(store.index, value, cols);
-  return q === null
-    ? { sql: `coffer_contains(${column}, ?)`, params: [needle] }
-    : { sql: `id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?) AND coffer_contains(${column}, ?)`, params: [q.expr, needle] };
+  if (q === null) return { sql: `coffer_contains(${column}, ?)`, params: [needle] };
+  // Messages newer than the vocabulary copy are not narrowed by it (vocabulary.ts).
+  const whole = q.newerThan === null || (below !== null && below <= q.newerThan);
+  const narrowed = whole ? 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)' : '(id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?) OR id > ?)';
+  return { sql: `${narrowed} AND coffer_contains(${column}, ?)`, params: whole ? [q.expr, needle] : [q.expr, q.newerThan!, needle] };
 }
 
 const registered = new WeakSet<object>();

@@ -8,6 +8,7 @@ import type { Archive } from '../archive.js';
 import { MESSAGE_COLUMNS, rowToMessage, type ArchiveStore, type StoredMessage } from '../store/store.js';
 import { statement } from '../store/statements.js';
 import { searchCondition } from './imap-search-sql.js';
+import { vocabularyNewerThan } from './vocabulary.js';
 import { decodeHeaderValue, parseMessage } from '../../common/mime/index.js';
 import { ftsRowids, substringCandidatesQuery, type Columns } from './fts-query.js';
 
@@ -57,7 +58,7 @@ const FIELD_COLUMNS: Record<'text' | 'body' | 'subject' | 'from' | 'to' | 'cc' |
 };
 
 export class ImapSearch {
-  private candidates = new Map<string, Map<ArchiveStore, { ids: Set<number>; exact: boolean } | null>>();
+  private candidates = new Map<string, Map<ArchiveStore, { ids: Set<number>; exact: boolean; newerThan: number | null } | null>>();
   private decoded: { index: number; message: DecodedMessage } | null = null;
 
   constructor(private archive: Archive, private messages: Candidate[]) {}
@@ -74,13 +75,13 @@ export class ImapSearch {
     return hit === null ? null : hit.ids;
   }
 
-  private indexHits(store: ArchiveStore, key: keyof typeof FIELD_COLUMNS, value: string): { ids: Set<number>; exact: boolean } | null {
+  private indexHits(store: ArchiveStore, key: keyof typeof FIELD_COLUMNS, value: string): { ids: Set<number>; exact: boolean; newerThan: number | null } | null {
     const ck = `${key}\u0000${value}`;
     let perStore = this.candidates.get(ck);
     if (!perStore) { perStore = new Map(); this.candidates.set(ck, perStore); }
     if (!perStore.has(store)) {
       const q = substringCandidatesQuery(store.index, value, FIELD_COLUMNS[key]);
-      perStore.set(store, q === null ? null : { ids: ftsRowids(store.index, q.expr), exact: q.exact });
+      perStore.set(store, q === null ? null : { ids: ftsRowids(store.index, store.db, q), exact: q.exact, newerThan: q.newerThan });
     }
     return perStore.get(store)!;
   }
@@ -96,7 +97,8 @@ export class ImapSearch {
     const hit = this.indexHits(c.store, key, value);
     if (hit === null) return 'maybe';
     if (!hit.ids.has(c.msg.id)) return 'no';
-    return hit.exact ? 'yes' : 'maybe';
+    // Documents newer than the vocabulary copy are candidates only (vocabulary.ts): they are read.
+    return hit.exact && (hit.newerThan === null || c.msg.id <= hit.newerThan) ? 'yes' : 'maybe';
   }
 
   private test(n: SearchCriterion, c: Candidate): boolean {
@@ -179,10 +181,16 @@ export function searchFolder(archive: Archive, folderId: number, criteria: Searc
   const candidates: Candidate[] = [];
   const uids: number[] = [];
   for (const store of archive.openStoresList()) {
-    const whole = searchCondition(criteria, store);
+    // Mail newer than the index vocabulary copy (vocabulary.ts) is tested row by row; the rest in SQL.
+    const newer = vocabularyNewerThan(store.index);
+    const whole = searchCondition(criteria, store, newer);
     if (whole !== null) {
       // Every key answered by the row or the index: one query, no message is read.
-      for (const uid of store.db.prepare(`SELECT uid FROM messages WHERE folder_id = ? AND (${whole.sql})`).pluck().all(folderId, ...whole.params) as number[]) uids.push(uid);
+      const upTo = newer === null ? '' : ` AND id <= ${Number(newer)}`;
+      for (const uid of store.db.prepare(`SELECT uid FROM messages WHERE folder_id = ?${upTo} AND (${whole.sql})`).pluck().all(folderId, ...whole.params) as number[]) uids.push(uid);
+      if (newer !== null) {
+        for (const r of statement(store.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ? AND id > ?`).all(folderId, newer) as Parameters<typeof rowToMessage>[0][]) candidates.push({ store, msg: rowToMessage(r), index: candidates.length });
+      }
       continue;
     }
     const ids = narrow(criteria, store, search);

@@ -9,6 +9,7 @@ import { ContentArea, type BlobLocation, type RecoveryRecord } from './content-p
 import { ArchiveStore, MESSAGE_COLUMNS, rowToMessage } from './store.js';
 import type { Archive } from '../archive.js';
 import { InstanceError } from '../errors.js';
+import { forgetVocabulary } from '../search/vocabulary.js';
 
 export type Progress = (percent: number, text?: string) => void;
 
@@ -197,6 +198,7 @@ export async function indexRows(store: ArchiveStore, ids: number[]): Promise<voi
   store.index.transaction(() => {
     for (const [id, p] of prepared) { del.run(id); ins.run(id, p.fts.subject, p.fts.addresses, p.fts.body, p.fts.attachmentNames, p.fts.attachmentText, p.fts.headers); }
   })();
+  forgetVocabulary(store.index); // rewritten documents may hold new terms
 }
 
 /** Drops and rebuilds the full-text index of a store from its messages. */
@@ -204,6 +206,7 @@ export async function rebuildIndex(archive: Archive, storeId: number, progress: 
   const store = archive.store(storeId);
   const ids = store.db.prepare('SELECT id FROM messages ORDER BY id').pluck().all() as number[];
   store.index.exec(`DELETE FROM fts`);
+  forgetVocabulary(store.index);
   let n = 0;
   for (let i = 0; i < ids.length; i += 500) {
     checkAbort(signal);
