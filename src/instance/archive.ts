@@ -73,9 +73,13 @@ export class Archive {
     if (!this.settings.read<boolean>('closedCleanly', true)) {
       this.log.warn('instance was not closed cleanly; recounting folders');
       this.recountFolders();
+      this.uncleanStart = true;
     }
     this.settings.write('closedCleanly', false);
   }
+
+  /** Not closed cleanly last time: index entries of the last batch may be missing (maintenance.ts indexMissingAfterCrash). */
+  uncleanStart = false;
 
   onChange(fn: (e: ChangeEvent) => void): () => void { this.listeners.add(fn); return () => this.listeners.delete(fn); }
   private emit(e: ChangeEvent): void { for (const fn of this.listeners) { try { fn(e); } catch (err) { this.log.error({ err }, 'change listener failed'); } } }

@@ -5,6 +5,7 @@
 import { createLogger } from '../common/logger.js';
 import { InstanceProcess } from './process.js';
 import { takeInstanceLock } from './lock.js';
+import { indexMissingAfterCrash } from './store/maintenance.js';
 
 type HostMessage = { type: 'stop' } | { type: 'freeze' } | { type: 'thaw' } | { type: 'safeMode'; on: boolean };
 
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   // One process per base directory: an orphan of a killed Instance Host must be gone before a new one opens the archive.
   const release = await takeInstanceLock(baseDir, log);
   const inst = new InstanceProcess({ instanceId, baseDir, token, safeMode: process.env.COFFER_SAFE_MODE === '1', log });
+  const indexed = await indexMissingAfterCrash(inst.archive);
+  if (indexed > 0) log.warn({ messages: indexed }, 'indexed messages that a crash had left out of the full-text index');
   const port = await inst.listen();
   let stopping = false;
   const stop = async (code: number) => {

@@ -201,6 +201,23 @@ export async function indexRows(store: ArchiveStore, ids: number[]): Promise<voi
   forgetVocabulary(store.index); // rewritten documents may hold new terms
 }
 
+/**
+ * After a crash: a batch's message rows are committed before its index entries, so the last
+ * batch may be missing from the full-text index; those messages are indexed now (before the
+ * instance reports ready), and search finds them as it would have.
+ */
+export async function indexMissingAfterCrash(archive: Archive): Promise<number> {
+  if (!archive.uncleanStart) return 0;
+  let n = 0;
+  for (const store of archive.openStoresList()) {
+    const ids = store.db.prepare('SELECT id FROM messages WHERE id NOT IN (SELECT rowid FROM idx.fts) ORDER BY id').pluck().all() as number[];
+    for (let i = 0; i < ids.length; i += 200) await indexRows(store, ids.slice(i, i + 200));
+    n += ids.length;
+  }
+  archive.uncleanStart = false;
+  return n;
+}
+
 /** Drops and rebuilds the full-text index of a store from its messages. */
 export async function rebuildIndex(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): Promise<{ messages: number }> {
   const store = archive.store(storeId);
