@@ -26,7 +26,11 @@ export async function startEngine(opts: { portOffset?: number } = {}): Promise<E
   const identity = loadOrCreateRoleCertificate(path.join(dataDir, 'certs'), 'instance-host');
   const supervisor = new InstanceSupervisor(log);
   const server = createInstanceHostServer({ supervisor, certificate: () => identity, pinned: () => new Set([identity.thumbprint]), log, instancesDir: path.join(dataDir, 'instances') });
-  await new Promise<void>((r) => server.listen(opts.portOffset === undefined ? 0 : 8472 + opts.portOffset, '127.0.0.1', r));
+  // A port that is taken fails the test at once (not an uncaught error and a hook timeout).
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.portOffset === undefined ? 0 : 8472 + opts.portOffset, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+  });
   const address: HostAddress = { host: '127.0.0.1', port: (server.address() as { port: number }).port, thumbprint: identity.thumbprint };
   const clients: InstanceClient[] = [];
   const engine: Engine = {
