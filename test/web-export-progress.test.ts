@@ -5,17 +5,13 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import https from 'node:https';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startEngine, type Engine } from './helpers/engine.js';
 import { WebClient, csrfOf } from './helpers/web-client.js';
+import { listenTestWebAccess, type TestWebAccess } from './helpers/web-access-server.js';
 import type { InstanceClient } from '../src/instance/client.js';
-import { generateSelfSigned } from '../src/common/certs.js';
-import { createLogger } from '../src/common/logger.js';
-import { BrandingStore, defaultSampleDir } from '../src/cas/web/branding.js';
-import { listenWebAccess } from '../src/cas/web/app.js';
 import { DEFAULT_EXPORT_PROGRESS_FROM_MESSAGES } from '../src/cas/web/routes/export.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -33,8 +29,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('progress of large exports', () => {
   let engine: Engine;
   let acme: InstanceClient;
-  let dataDir: string;
-  let server: Awaited<ReturnType<typeof listenWebAccess>>;
+  let web: TestWebAccess;
+  let server: TestWebAccess['server'];
   let ca: string;
   let browser: Browser;
   let largeId = 0;
@@ -52,23 +48,16 @@ describe('progress of large exports', () => {
     const folders = await acme.listFolders({ session: j.session });
     largeId = folders.find((f) => f.path === 'jane/Large')!.id;
     smallId = folders.find((f) => f.path === 'jane/Small')!.id;
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-webexport-'));
-    const log = createLogger('silent');
-    const cert = generateSelfSigned('localhost');
-    ca = cert.certPem;
-    server = await listenWebAccess({
-      resolveInstance: async (name) => (name === 'acme' ? { ok: true, instanceId: 'acme', client: acme } : { ok: false, reason: 'unknown', message: 'unknown' }),
-      branding: new BrandingStore({ dir: path.join(dataDir, 'branding'), sampleDir: defaultSampleDir(), log }), cookieSecret: 'export-test-secret-0123456789abcdefghij', logger: log,
-      audit: (_i, _s, action, details) => { audits.push({ action, details }); },
-    }, { port: 0, host: '127.0.0.1', tls: { key: cert.keyPem, cert: cert.certPem } });
+    web = await listenTestWebAccess(acme, { audit: (_i, _s, action, details) => { audits.push({ action, details }); } });
+    server = web.server;
+    ca = web.ca;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
+    await web?.close();
     await engine?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function signedIn(): Promise<{ c: WebClient; csrf: string }> {
@@ -153,23 +142,18 @@ describe('progress of large exports', () => {
   });
 
   it('does not let a download that stopped reading hold the server\'s shutdown open', async () => {
-    const log = createLogger('silent');
-    const cert = generateSelfSigned('localhost');
-    const second = await listenWebAccess({
-      resolveInstance: async (name) => (name === 'acme' ? { ok: true, instanceId: 'acme', client: acme } : { ok: false, reason: 'unknown', message: 'unknown' }),
-      branding: new BrandingStore({ dir: path.join(dataDir, 'branding2'), sampleDir: defaultSampleDir(), log }), cookieSecret: 'export-test-secret-0123456789abcdefghij', logger: log,
-    }, { port: 0, host: '127.0.0.1', tls: { key: cert.keyPem, cert: cert.certPem } });
-    const c = new WebClient(second.port, cert.certPem);
+    const second = await listenTestWebAccess(acme);
+    const c = new WebClient(second.server.port, second.ca);
     expect((await c.login('/acme', 'jane', 'pw-jane-123')).status).toBe(303);
     const started = await c.post('/acme/export', { _csrf: csrfOf((await c.get('/acme/folders')).text), format: 'mbox', scope: 'folder', folderId: String(largeId) });
     const id = /\/export\/([A-Za-z0-9_-]{24})/.exec(String(started.headers.location))![1]!;
     const cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-      https.get({ host: '127.0.0.1', port: second.port, path: `/acme/export/${id}/download`, ca: cert.certPem, servername: 'localhost', headers: { cookie } }, resolve).on('error', reject);
+      https.get({ host: '127.0.0.1', port: second.server.port, path: `/acme/export/${id}/download`, ca: second.ca, servername: 'localhost', headers: { cookie } }, resolve).on('error', reject);
     });
     res.pause();
     await sleep(500);
-    const closed = await Promise.race([second.close().then(() => 'closed'), sleep(10_000).then(() => 'still open')]);
+    const closed = await Promise.race([second.server.close().then(() => 'closed'), sleep(10_000).then(() => 'still open')]);
     expect(closed).toBe('closed');
     // What had been sent can still be read; the file was cut short, not completed.
     const ended = new Promise((r) => { res.on('close', r); res.on('error', r); });
@@ -177,6 +161,7 @@ describe('progress of large exports', () => {
     await ended;
     expect(res.complete).toBe(false);
     res.destroy();
+    await second.close();
   });
 
   it('in chromium: the progress page downloads the MBOX and counts up to 100 % under the app\'s CSP', async () => {

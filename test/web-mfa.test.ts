@@ -7,20 +7,15 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { generate, generateSecret } from 'otplib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startEngine, type Engine } from './helpers/engine.js';
 import { WebClient, csrfOf } from './helpers/web-client.js';
+import { listenTestWebAccess, type TestWebAccess } from './helpers/web-access-server.js';
 import type { InstanceClient } from '../src/instance/client.js';
 import type { AuthResult } from '../src/instance/api.js';
-import { generateSelfSigned } from '../src/common/certs.js';
-import { createLogger } from '../src/common/logger.js';
-import { BrandingStore, defaultSampleDir } from '../src/cas/web/branding.js';
-import { listenWebAccess } from '../src/cas/web/app.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const FOURTEEN_DAYS_S = 14 * 86400;
@@ -31,8 +26,8 @@ const nextCode = (secret: string) => generate({ secret, epoch: Math.floor(Date.n
 describe('trust this device for 14 days', () => {
   let engine: Engine;
   let acme: InstanceClient;
-  let dataDir: string;
-  let server: Awaited<ReturnType<typeof listenWebAccess>>;
+  let web: TestWebAccess;
+  let server: TestWebAccess['server'];
   let ca: string;
   let browser: Browser;
   let origin: string;
@@ -59,25 +54,17 @@ describe('trust this device for 14 days', () => {
       await acme.logout({ session: r.session });
       secrets.set(user, secret);
     }
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-webmfa-'));
-    const log = createLogger('silent');
-    const branding = new BrandingStore({ dir: path.join(dataDir, 'branding'), sampleDir: defaultSampleDir(), log });
-    const cert = generateSelfSigned('localhost');
-    ca = cert.certPem;
-    // No `account` option: the account page and login use the instance's own RPCs.
-    server = await listenWebAccess({
-      resolveInstance: async (name) => (name === 'acme' ? { ok: true, instanceId: 'acme', client: acme } : { ok: false, reason: 'unknown', message: 'unknown' }),
-      branding, cookieSecret: 'trust-device-test-secret-0123456789abcdef', logger: log,
-    }, { port: 0, host: '127.0.0.1', tls: { key: cert.keyPem, cert: cert.certPem } });
-    origin = `https://127.0.0.1:${server.port}`;
+    web = await listenTestWebAccess(acme);
+    server = web.server;
+    ca = web.ca;
+    origin = web.origin;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
+    await web?.close();
     await engine?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('issues a device token only with a right code and the box ticked, and stores only its hash', async () => {

@@ -4,19 +4,14 @@
  * pages. Real instance process with two archive stores, real HTTPS.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startEngine, type Engine } from './helpers/engine.js';
 import { WebClient } from './helpers/web-client.js';
+import { listenTestWebAccess, type TestWebAccess } from './helpers/web-access-server.js';
 import type { InstanceClient } from '../src/instance/client.js';
 import type { ArchiveHit, ListSort } from '../src/instance/api.js';
 import { sortedPageSql } from '../src/instance/folder-list.js';
-import { generateSelfSigned } from '../src/common/certs.js';
-import { createLogger } from '../src/common/logger.js';
-import { BrandingStore, defaultSampleDir } from '../src/cas/web/branding.js';
-import { listenWebAccess } from '../src/cas/web/app.js';
 
 const PER_STORE = 3100;
 const SENDERS = ['anna@example.com', 'Anna@example.com', 'Bob Builder <bob@example.com>', 'zoe@example.com', 'Ärger GmbH <info@aerger.example>', 'émile@example.fr', 'ZED <z@example.com>', ''];
@@ -49,8 +44,8 @@ function compare(sort: ListSort, a: ArchiveHit, b: ArchiveHit): number {
 describe('message lists by sender, subject and size above 5,000 messages', () => {
   let engine: Engine;
   let acme: InstanceClient;
-  let dataDir: string;
-  let server: Awaited<ReturnType<typeof listenWebAccess>>;
+  let web: TestWebAccess;
+  let server: TestWebAccess['server'];
   let ca: string;
   let session = '';
   let bigId = 0;
@@ -77,20 +72,14 @@ describe('message lists by sender, subject and size above 5,000 messages', () =>
     if (!b.ok) throw new Error(b.message);
     bobFolderId = (await acme.listFolders({ session: b.session })).find((f) => f.path === 'bob/Private')!.id;
 
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-websort-'));
-    const log = createLogger('silent');
-    const cert = generateSelfSigned('localhost');
-    ca = cert.certPem;
-    server = await listenWebAccess({
-      resolveInstance: async (name) => (name === 'acme' ? { ok: true, instanceId: 'acme', client: acme } : { ok: false, reason: 'unknown', message: 'unknown' }),
-      branding: new BrandingStore({ dir: path.join(dataDir, 'branding'), sampleDir: defaultSampleDir(), log }), cookieSecret: 'sort-test-secret-0123456789abcdefghij', logger: log,
-    }, { port: 0, host: '127.0.0.1', tls: { key: cert.keyPem, cert: cert.certPem } });
+    web = await listenTestWebAccess(acme);
+    server = web.server;
+    ca = web.ca;
   }, 180_000);
 
   afterAll(async () => {
-    await server?.close();
+    await web?.close();
     await engine?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   for (const sort of ['date', 'from', 'subject', 'size'] as const) {
