@@ -368,7 +368,7 @@ export class Archive {
 
   folderUids(folderId: number): { uids: number[]; modseqs: number[] } {
     const all: [number, number][] = [];
-    for (const s of this.stores.values()) for (const r of statement(s.db, 'SELECT uid, modseq FROM messages WHERE folder_id = ?').raw().all(folderId) as [number, number][]) all.push(r);
+    for (const s of this.stores.values()) for (const r of statement(s.db, 'SELECT uid, modseq FROM messages WHERE folder_id = ?', 'raw').all(folderId) as [number, number][]) all.push(r);
     all.sort((a, b) => a[0] - b[0]);
     return { uids: all.map((r) => r[0]), modseqs: all.map((r) => r[1]) };
   }

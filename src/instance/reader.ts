@@ -100,15 +100,16 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
     if (p.fields.includes('summary')) {
       return this.archive.folderMessages(f.id, p.uids).map(({ store, msg }) => {
         const out: MessageMeta = { uid: msg.uid, modseq: msg.modseq, flags: msg.flags, internalDate: msg.internalDate, size: msg.size };
-        if (wantImap) this.addImap(out, this.archive.imapMeta(store, msg.id), p.fields);
-        return Object.assign(out, { subject: msg.subject, from: msg.from, to: this.archive.imapMeta(store, msg.id).to, date: msg.sentDate, hasAttachments: msg.hasAttachments });
+        const m = this.archive.imapMeta(store, msg.id);
+        if (wantImap) this.addImap(out, m, p.fields);
+        return Object.assign(out, { subject: msg.subject, from: msg.from, to: m.to, date: msg.sentDate, hasAttachments: msg.hasAttachments });
       });
     }
     // The IMAP path: only the columns FETCH needs, as range scans (a header sync asks for thousands).
     const out: MessageMeta[] = [];
     const runs = uidRuns(p.uids);
     for (const store of this.archive.openStoresList()) {
-      const q = statement(store.db, 'SELECT id, uid, modseq, flags, internal_date, size FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?').raw();
+      const q = statement(store.db, 'SELECT id, uid, modseq, flags, internal_date, size FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?', 'raw');
       for (const [a, b] of runs) {
         for (const [id, uid, modseq, flags, internalDate, size] of q.all(f.id, a, b) as [number, number, number, string, number, number][]) {
           const m: MessageMeta = { uid, modseq, flags: this.flagList(flags), internalDate, size };
@@ -158,7 +159,7 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
     const runs = uidRuns(p.ranges.map((r) => Number(r?.uid)));
     for (const store of this.archive.openStoresList()) {
       const q = statement(store.db, `SELECT m.uid, b.pack, b.offset, b.length, b.start, b.raw_size FROM messages m JOIN blobs b ON b.sha256 = m.sha256
-        WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?`).raw();
+        WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?`, 'raw');
       for (const [a, b] of runs) {
         for (const [uid, pack, offset, length, start, rawSize] of q.all(f.id, a, b) as number[][]) where.set(uid!, { store, at: { pack: pack!, offset: offset!, length: length!, start: start!, rawSize: rawSize! } });
       }

@@ -82,7 +82,7 @@ export function searchArchive(archive: Archive, readable: Set<string>, q: Archiv
     if (fts.length) { where.push('m.id IN (SELECT rowid FROM idx.fts WHERE fts MATCH @fts)'); params.fts = fts.map((e) => `(${e})`).join(' AND '); }
     const base = `FROM messages m WHERE ${where.join(' AND ')}`;
     // Hits of the text alone, from the index: cheap, and the answer when nothing else restricts.
-    const textHits = params.fts === undefined ? null : (statement(store.index, 'SELECT count(*) FROM fts WHERE fts MATCH ?').pluck().get(params.fts) as number);
+    const textHits = params.fts === undefined ? null : (statement(store.index, 'SELECT count(*) FROM fts WHERE fts MATCH ?', 'pluck').get(params.fts) as number);
     const onlyText = textHits !== null && where.length === 2 && wholeInstance;
     total += onlyText ? textHits : (store.db.prepare(`SELECT count(*) ${base}`).pluck().get(params) as number);
     let aId: number | null = null;
@@ -117,7 +117,7 @@ const WALK_CHUNK = 2_000;
 
 function shouldWalk(store: ArchiveStore, hits: number, limit: number): boolean {
   if (FORCED_WALK_THRESHOLD !== null) return hits > FORCED_WALK_THRESHOLD;
-  const messages = (statement(store.db, 'SELECT max(id) FROM messages').pluck().get() as number | null) ?? 0;
+  const messages = (statement(store.db, 'SELECT max(id) FROM messages', 'pluck').get() as number | null) ?? 0;
   return hits > 0 && (limit * messages) / hits <= WALK_MAX_ROWS;
 }
 
@@ -138,7 +138,7 @@ function walkByDate(store: ArchiveStore, conditions: string[], params: Record<st
   const found: number[] = [];
   let cursor = after;
   const { fts, ...rowParams } = params;
-  const below = statement(store.index, 'SELECT rowid FROM fts WHERE fts MATCH ? AND rowid <= ? ORDER BY rowid DESC LIMIT ?').pluck();
+  const below = statement(store.index, 'SELECT rowid FROM fts WHERE fts MATCH ? AND rowid <= ? ORDER BY rowid DESC LIMIT ?', 'pluck');
   while (found.length < limit) {
     const keyset = cursor ? ' AND (m.sent_date, m.id) < (@aDate, @aId)' : '';
     const chunk = store.db.prepare(`SELECT m.id, m.sent_date FROM messages m INDEXED BY messages_date WHERE ${conditions.join(' AND ')}${keyset} ORDER BY m.sent_date DESC, m.id DESC LIMIT ${WALK_CHUNK}`)

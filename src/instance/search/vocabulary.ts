@@ -27,8 +27,8 @@ const loaded = new WeakMap<Db, Loaded>();
 /** Writes on the index connection (every row inserted or deleted counts one) and its highest document. */
 function stampOf(index: Db): Stamp {
   return {
-    changes: statement(index, 'SELECT total_changes()').pluck().get() as number,
-    maxRowid: (statement(index, 'SELECT rowid FROM fts ORDER BY rowid DESC LIMIT 1').pluck().get() as number | undefined) ?? 0,
+    changes: statement(index, 'SELECT total_changes()', 'pluck').get() as number,
+    maxRowid: (statement(index, 'SELECT rowid FROM fts ORDER BY rowid DESC LIMIT 1', 'pluck').get() as number | undefined) ?? 0,
   };
 }
 
@@ -41,7 +41,7 @@ function refreshInBackground(index: Db, entry: Loaded, at: Stamp): void {
   entry.refreshing = true;
   const parts: string[] = [];
   let last = '';
-  const next = statement(index, `SELECT term FROM fts_vocab WHERE term > ? ORDER BY term LIMIT ${REFRESH_CHUNK}`).pluck();
+  const next = statement(index, `SELECT term FROM fts_vocab WHERE term > ? ORDER BY term LIMIT ${REFRESH_CHUNK}`, 'pluck');
   const step = () => {
     try {
       if (!index.open || loaded.get(index) !== entry) return;
@@ -61,7 +61,11 @@ function refreshInBackground(index: Db, entry: Loaded, at: Stamp): void {
 }
 
 /** The first document id the vocabulary copy may not describe, or null when it describes all. */
-export function vocabularyNewerThan(index: Db): number | null { return vocabulary(index).newerThan; }
+export function vocabularyNewerThan(index: Db): number | null {
+  // Not read yet: a search that needs it reads it whole (and current), so nothing is newer; a
+  // search that does not (flags, dates) must not pay for reading it.
+  return loaded.has(index) ? vocabulary(index).newerThan : null;
+}
 
 /** Drops the copy: documents already indexed were rewritten, so it may lack their new terms. */
 export function forgetVocabulary(index: Db): void { loaded.delete(index); }

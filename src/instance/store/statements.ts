@@ -10,11 +10,22 @@ type Statement = Database.Statement<unknown[], unknown>;
 
 const perDb = new WeakMap<Db, Map<string, Statement>>();
 
-export function statement(db: Db, sql: string): Statement {
+/**
+ * The statement for `sql` on `db`, prepared on first use. The result mode is part of the key:
+ * better-sqlite3's pluck()/raw() change a statement for every later user, so a shared statement
+ * is never switched after it is handed out.
+ */
+export function statement(db: Db, sql: string, mode: 'rows' | 'pluck' | 'raw' = 'rows'): Statement {
   let m = perDb.get(db);
   if (!m) { m = new Map(); perDb.set(db, m); }
-  let s = m.get(sql);
-  if (!s) { s = db.prepare<unknown[], unknown>(sql); m.set(sql, s); }
+  const key = `${mode}\u0000${sql}`;
+  let s = m.get(key);
+  if (!s) {
+    s = db.prepare<unknown[], unknown>(sql);
+    if (mode === 'pluck') s.pluck();
+    else if (mode === 'raw') s.raw();
+    m.set(key, s);
+  }
   return s;
 }
 
