@@ -61,11 +61,10 @@ export class ImapSearch {
   private candidates = new Map<string, Map<ArchiveStore, { ids: Set<number>; exact: boolean; newerThan: number | null } | null>>();
   private decoded: { index: number; message: DecodedMessage } | null = null;
 
-  constructor(private archive: Archive, private messages: Candidate[]) {}
+  constructor(private archive: Archive) {}
 
-  run(criteria: SearchCriterion): number[] { return this.runOn(this.messages, criteria); }
-
-  runOn(messages: Candidate[], criteria: SearchCriterion): number[] {
+  /** UIDs of the candidates that satisfy `criteria`, testing each in full. */
+  run(messages: Candidate[], criteria: SearchCriterion): number[] {
     return messages.filter((c) => this.test(criteria, c)).map((c) => c.msg.uid);
   }
 
@@ -177,7 +176,7 @@ function narrow(n: SearchCriterion, store: ArchiveStore, search: ImapSearch): Se
 }
 
 export function searchFolder(archive: Archive, folderId: number, criteria: SearchCriterion): number[] {
-  const search = new ImapSearch(archive, []);
+  const search = new ImapSearch(archive);
   const candidates: Candidate[] = [];
   const uids: number[] = [];
   for (const store of archive.openStoresList()) {
@@ -199,6 +198,6 @@ export function searchFolder(archive: Archive, folderId: number, criteria: Searc
       : ids.size === 0 ? [] : statement(store.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND folder_id = ?`).all(JSON.stringify([...ids]), folderId);
     for (const r of rows as Parameters<typeof rowToMessage>[0][]) candidates.push({ store, msg: rowToMessage(r), index: candidates.length });
   }
-  uids.push(...search.runOn(candidates, criteria));
+  uids.push(...search.run(candidates, criteria));
   return uids.sort((a, b) => a - b);
 }
