@@ -54,7 +54,7 @@ describe('archive engine', () => {
     for (const uid of uids) served.add((await acme.readMessageBuffer({ session: auth.session, folderId: inbox.id, uid })).toString('base64'));
     expect(served).toEqual(new Set(distinct.keys()));
     const meta = await acme.fetchMeta({ session: auth.session, folderId: inbox.id, uids: [1], fields: ['envelope', 'bodyStructure'] });
-    expect(meta[0]!.envelope).toMatch(/^\(/);
+    expect(String(meta[0]!.envelope)).toMatch(/^\(/);
     expect(meta[0]!.flags).toEqual(['\\Seen']);
   });
 

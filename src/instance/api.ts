@@ -60,6 +60,12 @@ export interface FolderStatus {
 }
 
 /** Metadata of one message in a folder, pre-serialised at archive time. */
+/**
+ * Pre-serialised IMAP text (ENVELOPE, BODYSTRUCTURE, BODY): a string where the instance reads it,
+ * its UTF-8 bytes where a client of the interface receives it (see meta-wire.ts).
+ */
+export type ImapText = string | Buffer;
+
 export interface MessageMeta {
   uid: number;
   modseq: number;
@@ -67,9 +73,9 @@ export interface MessageMeta {
   /** INTERNALDATE, ms since epoch. */
   internalDate: number;
   size: number;
-  envelope?: string;
-  bodyStructure?: string;
-  body?: string;
+  envelope?: ImapText;
+  bodyStructure?: ImapText;
+  body?: ImapText;
   /** MIME tree with byte offsets, JSON, for BODY[section] resolution. */
   mime?: unknown;
   /** Decoded header fields for display (web). */

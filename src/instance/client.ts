@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { RoleCertificate } from '../common/certs.js';
 import { connectPinned } from '../common/mtls.js';
 import { RpcPeer, sendHello } from '../common/rpc/peer.js';
+import { unpackMetas } from './meta-wire.js';
 import { RPC, type ArchiveReader, type AuthResult, type ChangeEvent, type FolderInfo, type FolderStatus, type IngestResult, type MessageMeta, type MetaField, type SearchCriterion, type SessionToken, type AuthRequest, type ArchiveQuery, type ArchiveHit, type FolderListQuery, type FolderListPage, type ReadBatchEntry } from './api.js';
 
 export interface HostAddress { host: string; port: number; thumbprint: string }
@@ -43,7 +44,10 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
   listFolders(p: { session: SessionToken }): Promise<FolderInfo[]> { return this.peer.call(RPC.listFolders, p); }
   folderStatus(p: { session: SessionToken; folderId: number }): Promise<FolderStatus> { return this.peer.call(RPC.folderStatus, p); }
   folderUids(p: { session: SessionToken; folderId: number }): Promise<{ uids: number[]; modseqs: number[]; highestModseq: number }> { return this.peer.call(RPC.folderUids, p); }
-  fetchMeta(p: { session: SessionToken; folderId: number; uids: number[]; fields: MetaField[] }): Promise<MessageMeta[]> { return this.peer.call(RPC.fetchMeta, p); }
+  async fetchMeta(p: { session: SessionToken; folderId: number; uids: number[]; fields: MetaField[] }): Promise<MessageMeta[]> {
+    const { result, data } = await this.peer.callForData(RPC.fetchMeta, p);
+    return unpackMetas(result, data);
+  }
   async readMessage(p: { session: SessionToken; folderId: number; uid: number; start?: number; end?: number }): Promise<{ size: number; stream: AsyncIterable<Buffer> }> {
     const r = await this.peer.callStream(RPC.readMessage, p);
     return { size: (r.meta as { size: number }).size, stream: r.stream };

@@ -15,6 +15,7 @@ import { instanceFunctions } from './management.js';
 import { InstanceError } from './errors.js';
 import { AUDIT_ACTIONS, ALWAYS_AUDITED_ACTIONS, DEFAULT_COMPLIANCE_CONFIGURATION, RPC, type ComplianceConfiguration, type FolderListQuery, type IngestItem } from './api.js';
 import { listFolderSorted } from './folder-list.js';
+import { packMetas } from './meta-wire.js';
 import { ConnectionLog } from './connection-log.js';
 import { Smtp } from './smtp.js';
 
@@ -111,7 +112,7 @@ export class InstanceProcess {
     peer.handle(RPC.listFolders, (p) => r.listFolders(p));
     peer.handle(RPC.folderStatus, (p) => r.folderStatus(p));
     peer.handle(RPC.folderUids, (p) => r.folderUids(p));
-    peer.handle(RPC.fetchMeta, (p) => r.fetchMeta(p));
+    peer.handle(RPC.fetchMeta, async (p) => packMetas(await r.fetchMeta(p)));
     peer.handle(RPC.search, (p) => r.search(p));
     peer.handle(RPC.searchArchive, (p) => r.searchArchive(p));
     // folderStatus checks the session's right to read the folder (same answer as for a folder that does not exist).

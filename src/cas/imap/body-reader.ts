@@ -18,6 +18,8 @@ interface Queued { uid: number; range: ByteRange; resolve(o: Opened): void; reje
 
 export class BodyReader {
   private readonly opened = new Map<string, Promise<Opened>>();
+  /** Keys of `opened` whose read has finished (so taking them costs no wait). */
+  private readonly finished = new Set<string>();
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
@@ -68,8 +70,14 @@ export class BodyReader {
     const key = this.key(uid, range);
     if (this.opened.has(key)) return;
     const pending = this.read(uid, range);
-    pending.catch(() => {}); // reported when taken
+    const finish = () => { if (this.opened.get(key) === pending) this.finished.add(key); };
+    pending.then(finish, finish); // a failure is reported when taken
     this.opened.set(key, pending);
+  }
+
+  /** True when a read-ahead of this range has finished: `open` will not wait. */
+  isReady(uid: number, range: ByteRange): boolean {
+    return this.finished.has(this.key(uid, range));
   }
 
   open(uid: number, range: ByteRange): Promise<Opened> {
@@ -77,6 +85,7 @@ export class BodyReader {
     const pending = this.opened.get(key);
     if (pending === undefined) return this.read(uid, range);
     this.opened.delete(key);
+    this.finished.delete(key);
     return pending;
   }
 
@@ -95,5 +104,6 @@ export class BodyReader {
       pending.then(({ stream }) => (stream as { destroy?: () => void }).destroy?.()).catch(() => {});
     }
     this.opened.clear();
+    this.finished.clear();
   }
 }

@@ -30,8 +30,14 @@ export const BLOCK_MAGIC = Buffer.from('CFK1');
 export const PACK_ROLL_BYTES = 1024 * 1024 * 1024;
 /** Raw bytes gathered into one block before it is compressed. */
 export const BLOCK_TARGET_BYTES = 512 * 1024;
-/** Decompressed blocks kept for sequential reads (a client downloading a folder reads neighbours). */
-const BLOCK_CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * Decompressed blocks kept for reads (a client downloading a folder reads neighbours, and a second
+ * device syncs the same folder soon after), the archive's own page cache. Room for a typical
+ * mailbox, so a sync that walks it does not evict what it is about to need; a block unused for a
+ * few minutes is dropped, so an idle instance gives its memory back.
+ */
+const BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
+const BLOCK_CACHE_IDLE_MS = 3 * 60 * 1000;
 /** Brotli quality 2 on whole blocks: ~90 MB/s on one core, better ratio than per-message quality 5. */
 const BROTLI_QUALITY = 2;
 
@@ -201,7 +207,13 @@ export class ContentArea {
   private readFds = new Map<number, number>();
   private dirty = false;
   private pending: { entries: BlockEntry[]; parts: Buffer[]; bytes: number; blobs: { sha256: string; start: number; rawSize: number; resolve: (l: BlobLocation) => void }[] } = { entries: [], parts: [], bytes: 0, blobs: [] };
-  private cache = new LRUCache<string, Buffer>({ maxSize: BLOCK_CACHE_BYTES, sizeCalculation: (b) => Math.max(1, b.length) });
+  private cache = new LRUCache<string, Buffer>({
+    maxSize: BLOCK_CACHE_BYTES,
+    sizeCalculation: (b) => Math.max(1, b.length),
+    ttl: BLOCK_CACHE_IDLE_MS,
+    updateAgeOnGet: true,
+    ttlAutopurge: true,
+  });
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });

@@ -6,7 +6,7 @@
  * waits for the client to drain; bodies and sections stream from the instance as exact-size
  * literals. Nothing here sets `\Seen`: the archive is read-only, so `BODY[]` acts as `BODY.PEEK[]`.
  */
-import type { MessageMeta, MetaField } from '../../../instance/api.js';
+import type { ImapText, MessageMeta, MetaField } from '../../../instance/api.js';
 import { expandMime, type CompactPart } from '../../../instance/mime-compact.js';
 import { filterHeaderFields, resolveSection, type ByteRange, type MimePart } from '../../../common/mime/index.js';
 import { SELECTED, defineCommand, okOutcome } from '../command-spec.js';
@@ -20,10 +20,12 @@ import {
   type FetchRequest,
   type FetchResponseBuilder,
   type ParseResult,
+  type ResponseWriter,
+  WireBuilder,
   type SequenceSet,
   type Token,
 } from '../protocol/index.js';
-import { BODY_READ_AHEAD_BYTES, BODY_READ_AHEAD_MESSAGES, FETCH_META_BATCH_SIZE } from '../server-limits.js';
+import { BODY_BATCH_RANGE_BYTES, BODY_READ_AHEAD_BYTES, BODY_READ_AHEAD_MESSAGES, FETCH_META_BATCH_SIZE } from '../server-limits.js';
 import { BodyReader } from '../body-reader.js';
 import type { SessionLogin } from '../session.js';
 
@@ -34,8 +36,8 @@ interface FetchArguments {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const EMPTY = Buffer.alloc(0);
-/** Metadata-only FETCH responses written together (one buffer, one lock) during a header sync. */
-const UNTAGGED_LINES_PER_WRITE = 128;
+/** Composed responses (metadata, small messages) written together once they reach this size. */
+const COMPOSED_BYTES_PER_WRITE = 128 * 1024;
 
 /** date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE */
 export function formatInternalDate(ms: number): string {
@@ -105,11 +107,15 @@ function itemRange(item: FetchItem, meta: MessageMeta, tree: () => MimePart): By
   return { start, end: Math.max(start, end) };
 }
 
-/** Writes one message's FETCH response. */
+/**
+ * Writes one message's FETCH response: composed whole into the command's WireBuilder when every
+ * item is metadata or a small range (read in a batch), or item by item through a
+ * FetchResponseBuilder when a literal has to stream.
+ */
 class MessageWriter {
   private tree: MimePart | null = null;
-  /** `NAME value` of items without literals, sent together in one write. */
-  private pending: string[] = [];
+  /** What goes before the next item in `out`. */
+  private separator = '';
   readonly mimeTree = (): MimePart => {
     if (this.tree === null) {
       if (this.meta.mime === undefined || this.meta.mime === null) throw new Error(`message ${this.meta.uid} has no MIME tree`);
@@ -121,7 +127,7 @@ class MessageWriter {
   constructor(
     private readonly bodies: BodyReader,
     private readonly meta: MessageMeta,
-    private readonly response: FetchResponseBuilder | null,
+    private readonly out: WireBuilder,
   ) {}
 
   /** Starts reading every range this message's items need. */
@@ -132,91 +138,159 @@ class MessageWriter {
     }
   }
 
-  private simple(name: string, value: string): void {
-    this.pending.push(`${name} ${value}`);
+  /** Text gathered for `out`: written in one piece when bytes follow or the response ends. */
+  private text = '';
+
+  private name(name: string): void {
+    this.text += `${this.separator}${name} `;
+    this.separator = ' ';
   }
 
-  /** Takes the queued items without literals as one string. */
-  takePending(): string {
-    const text = this.pending.join(' ');
-    this.pending = [];
-    return text;
-  }
-
-  /** Writes the queued items without literals. */
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const text = this.pending.join(' ');
-    this.pending = [];
-    const space = text.indexOf(' ');
-    await this.response!.item(text.slice(0, space), text.slice(space + 1));
-  }
-
-  private async literal(name: string, size: number, source: Buffer | AsyncIterable<Buffer>): Promise<void> {
-    await this.flush();
-    await this.response!.literal(name, size, source);
-  }
-
-  private async streamRange(name: string, range: ByteRange): Promise<void> {
-    if (range.end <= range.start) {
-      await this.literal(name, 0, EMPTY);
+  private bytes(value: ImapText): void {
+    if (typeof value === 'string') {
+      this.text += value;
       return;
     }
-    await this.flush();
+    this.out.text(this.text).bytes(value);
+    this.text = '';
+  }
+
+  /** Moves the gathered text into `out`. */
+  private settle(): void {
+    if (this.text === '') return;
+    this.out.text(this.text);
+    this.text = '';
+  }
+
+  /** Appends an item that needs no message bytes; false for the others. */
+  private simpleItem(item: FetchItem): boolean {
+    const meta = this.meta;
+    switch (item.kind) {
+      case 'UID': this.name('UID'); this.text += meta.uid; return true;
+      case 'FLAGS': this.name('FLAGS'); this.text += `(${meta.flags.join(' ')})`; return true;
+      case 'INTERNALDATE': this.name('INTERNALDATE'); this.text += formatInternalDate(meta.internalDate); return true;
+      case 'RFC822.SIZE': this.name('RFC822.SIZE'); this.text += meta.size; return true;
+      case 'MODSEQ': this.name('MODSEQ'); this.text += `(${meta.modseq})`; return true;
+      case 'ENVELOPE': this.name('ENVELOPE'); this.bytes(requireMeta(meta.envelope, 'ENVELOPE', meta.uid)); return true;
+      case 'BODYSTRUCTURE': this.name('BODYSTRUCTURE'); this.bytes(requireMeta(meta.bodyStructure, 'BODYSTRUCTURE', meta.uid)); return true;
+      case 'BODY': this.name('BODY'); this.bytes(requireMeta(meta.body, 'BODY', meta.uid)); return true;
+      default: return false;
+    }
+  }
+
+  /** True when every item comes from metadata or a range small enough to be read whole (in a batch). */
+  composable(items: readonly FetchItem[]): boolean {
+    for (const item of items) {
+      if (!isBodyItem(item)) continue;
+      const range = itemRange(item, this.meta, this.mimeTree);
+      if (range !== null && range.end - range.start > BODY_BATCH_RANGE_BYTES) return false;
+    }
+    return true;
+  }
+
+  /** True when `compose` will not wait for the instance: every range it reads has arrived. */
+  isReady(items: readonly FetchItem[]): boolean {
+    for (const item of items) {
+      if (!isBodyItem(item)) continue;
+      const range = itemRange(item, this.meta, this.mimeTree);
+      if (range !== null && range.end > range.start && !this.bodies.isReady(this.meta.uid, range)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Appends the whole `* n FETCH (...)` response of a `composable` message; on failure nothing
+   * of it stays in `out`.
+   */
+  async compose(sequence: number, items: readonly FetchItem[], writer: ResponseWriter): Promise<void> {
+    const literals = new Map<FetchItem, Literal>();
+    for (const item of items) if (isBodyItem(item)) literals.set(item, await this.literalOf(item));
+    this.composeNow(sequence, items, writer, literals);
+  }
+
+  /** `compose` for items that read no message bytes, without waiting. */
+  composeNow(sequence: number, items: readonly FetchItem[], writer: ResponseWriter, literals?: Map<FetchItem, Literal>): void {
+    const mark = this.out.length;
+    try {
+      this.text = `* ${sequence} FETCH (`;
+      for (const item of items) {
+        if (this.simpleItem(item)) continue;
+        const literal = literals?.get(item);
+        if (literal === undefined) throw new Error(`${item.kind} was not read`);
+        this.name(literal.name);
+        this.text += `{${literal.size}}\r\n`;
+        this.bytes(writer.exactLiteral(literal.name, literal.size, literal.bytes));
+      }
+      this.text += ')\r\n';
+      this.settle();
+    } catch (error) {
+      this.text = '';
+      this.out.truncate(mark);
+      throw error;
+    }
+  }
+
+  /** A body item's literal read whole: its response name, announced size and bytes. */
+  private async literalOf(item: FetchItem): Promise<Literal> {
+    const meta = this.meta;
+    const range = itemRange(item, meta, this.mimeTree);
+    if (item.kind === 'BODY[]') {
+      if (range === null) return { name: item.responseName, size: 0, bytes: EMPTY };
+      const { section, partial } = item;
+      if (section.kind === 'HEADER.FIELDS' || section.kind === 'HEADER.FIELDS.NOT') {
+        let bytes = filterHeaderFields(await this.bodies.buffer(meta.uid, range), [...(section.fields ?? [])], section.kind === 'HEADER.FIELDS.NOT');
+        if (partial !== undefined) bytes = bytes.subarray(Math.min(bytes.length, partial.start), Math.min(bytes.length, partial.start + partial.length));
+        return { name: item.responseName, size: bytes.length, bytes };
+      }
+      return { name: item.responseName, size: range.end - range.start, bytes: await this.bodies.buffer(meta.uid, range) };
+    }
+    if (range === null) throw new Error(`${item.kind} has no byte range`);
+    return { name: item.kind, size: range.end - range.start, bytes: await this.bodies.buffer(meta.uid, range) };
+  }
+
+  /**
+   * Writes the response item by item through `response`, streaming large literals with
+   * backpressure; items without literals go out together.
+   */
+  async stream(items: readonly FetchItem[], response: FetchResponseBuilder): Promise<void> {
+    for (const item of items) {
+      if (this.simpleItem(item)) continue;
+      await this.flushTo(response);
+      if (item.kind === 'BODY[]' && (item.section.kind === 'HEADER.FIELDS' || item.section.kind === 'HEADER.FIELDS.NOT' || itemRange(item, this.meta, this.mimeTree) === null)) {
+        const literal = await this.literalOf(item);
+        await response.literal(literal.name, literal.size, literal.bytes);
+        continue;
+      }
+      const range = itemRange(item, this.meta, this.mimeTree)!;
+      await this.streamRange(item.kind === 'BODY[]' ? item.responseName : item.kind, range, response);
+    }
+    await this.flushTo(response);
+  }
+
+  /** Sends the items gathered in `out` (the builder's own separator goes before them). */
+  private async flushTo(response: FetchResponseBuilder): Promise<void> {
+    this.settle();
+    this.separator = '';
+    if (this.out.length > 0) await response.items(this.out.takeOne());
+  }
+
+  private async streamRange(name: string, range: ByteRange, response: FetchResponseBuilder): Promise<void> {
+    if (range.end <= range.start) {
+      await response.literal(name, 0, EMPTY);
+      return;
+    }
     const { stream } = await this.bodies.open(this.meta.uid, range);
     try {
-      await this.literal(name, range.end - range.start, stream);
+      await response.literal(name, range.end - range.start, stream);
     } finally {
       // A stream left unread (client gone, source longer than announced) would hold the
       // instance's send window open; destroying an ended stream does nothing.
       (stream as { destroy?: () => void }).destroy?.();
     }
   }
-
-  /** Queues an item that needs no message bytes; false for the others (sent by `item`). */
-  simpleItem(item: FetchItem): boolean {
-    const meta = this.meta;
-    switch (item.kind) {
-      case 'UID': this.simple('UID', String(meta.uid)); return true;
-      case 'FLAGS': this.simple('FLAGS', `(${meta.flags.join(' ')})`); return true;
-      case 'INTERNALDATE': this.simple('INTERNALDATE', formatInternalDate(meta.internalDate)); return true;
-      case 'RFC822.SIZE': this.simple('RFC822.SIZE', String(meta.size)); return true;
-      case 'MODSEQ': this.simple('MODSEQ', `(${meta.modseq})`); return true;
-      case 'ENVELOPE': this.simple('ENVELOPE', requireMeta(meta.envelope, 'ENVELOPE', meta.uid)); return true;
-      case 'BODYSTRUCTURE': this.simple('BODYSTRUCTURE', requireMeta(meta.bodyStructure, 'BODYSTRUCTURE', meta.uid)); return true;
-      case 'BODY': this.simple('BODY', requireMeta(meta.body, 'BODY', meta.uid)); return true;
-      default: return false;
-    }
-  }
-
-  async item(item: FetchItem): Promise<void> {
-    const meta = this.meta;
-    if (this.simpleItem(item)) return;
-    switch (item.kind) {
-      case 'UID': case 'FLAGS': case 'INTERNALDATE': case 'RFC822.SIZE': case 'MODSEQ': case 'ENVELOPE': case 'BODYSTRUCTURE': case 'BODY':
-        return;
-      case 'RFC822':
-      case 'RFC822.HEADER':
-      case 'RFC822.TEXT':
-        return this.streamRange(item.kind, itemRange(item, meta, this.mimeTree)!);
-      case 'BODY[]': {
-        const range = itemRange(item, meta, this.mimeTree);
-        // No such part: an empty string, as Dovecot sends it (clients treat it as empty content).
-        if (range === null) return this.literal(item.responseName, 0, EMPTY);
-        const { section, partial } = item;
-        if (section.kind === 'HEADER.FIELDS' || section.kind === 'HEADER.FIELDS.NOT') {
-          let bytes = filterHeaderFields(await this.bodies.buffer(meta.uid, range), [...(section.fields ?? [])], section.kind === 'HEADER.FIELDS.NOT');
-          if (partial !== undefined) bytes = bytes.subarray(Math.min(bytes.length, partial.start), Math.min(bytes.length, partial.start + partial.length));
-          return this.literal(item.responseName, bytes.length, bytes);
-        }
-        return this.streamRange(item.responseName, range);
-      }
-      case 'BINARY[]':
-      case 'BINARY.SIZE':
-        throw new Error('BINARY reached the FETCH handler');
-    }
-  }
 }
+
+interface Literal { name: string; size: number; bytes: Buffer }
 
 /** True for items answered with a literal read from the stored message. */
 function isBodyItem(item: FetchItem): boolean {
@@ -237,8 +311,8 @@ function inResponseOrder(items: readonly FetchItem[], isUid: boolean): FetchItem
   return [...items].sort((a, b) => rank(a) - rank(b));
 }
 
-function requireMeta(value: string | undefined, name: string, uid: number): string {
-  if (typeof value !== 'string') throw new Error(`message ${uid} has no ${name}`);
+function requireMeta(value: ImapText | undefined, name: string, uid: number): ImapText {
+  if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw new Error(`message ${uid} has no ${name}`);
   return value;
 }
 
@@ -272,11 +346,10 @@ export const fetchCommand = defineCommand({
     const bodies = new BodyReader(login, folder.id);
     const readsBodies = items.some(isBodyItem);
     let next: Promise<MessageMeta[]> | null = loadBatch(0);
-    const lines: string[] = [];
-    const flushLines = async () => {
-      if (lines.length === 0) return;
-      const batch = lines.splice(0, lines.length);
-      await session.writer.untaggedLines(batch);
+    // Composed responses wait here and go out together, by the write.
+    const out = new WireBuilder();
+    const send = async () => {
+      if (out.length > 0) await session.writer.responses(out.take());
     };
     try {
       for (let from = 0; from < indexes.length; from += FETCH_META_BATCH_SIZE) {
@@ -302,7 +375,7 @@ export const fetchCommand = defineCommand({
               aheadIndex < batch.length &&
               (aheadIndex === k || (aheadIndex - k < BODY_READ_AHEAD_MESSAGES && aheadBytes + batch[aheadIndex]!.size <= BODY_READ_AHEAD_BYTES))
             ) {
-              new MessageWriter(bodies, batch[aheadIndex]!, null).prefetch(items);
+              new MessageWriter(bodies, batch[aheadIndex]!, out).prefetch(items);
               aheadBytes += batch[aheadIndex]!.size;
               aheadIndex++;
             }
@@ -310,33 +383,38 @@ export const fetchCommand = defineCommand({
           }
           const sequence = mailbox.sequenceOf(meta.uid);
           if (sequence === 0) continue; // expunged since the client last heard of it
+          const writer = new MessageWriter(bodies, meta, out);
           if (!readsBodies) {
-            // Metadata only: responses are collected and written many at a time, unless a
-            // pre-serialised value holds a literal (CR/LF), which only the builder may send.
-            const collector = new MessageWriter(bodies, meta, null);
-            for (const item of items) collector.simpleItem(item);
-            const text = collector.takePending();
-            if (!/[\r\n\0]/.test(text)) {
-              lines.push(`${sequence} FETCH (${text})`);
-              if (lines.length >= UNTAGGED_LINES_PER_WRITE) await flushLines();
-              continue;
-            }
+            writer.composeNow(sequence, items, session.writer);
+            if (out.length >= COMPOSED_BYTES_PER_WRITE) await send();
+            continue;
           }
-          await flushLines();
+          if (writer.composable(items)) {
+            // Small messages: the response is built whole and sent with its neighbours; what is
+            // built is sent before waiting for the instance, so the client never waits on it.
+            if (!writer.isReady(items)) await send();
+            await writer.compose(sequence, items, session.writer);
+            if (out.length >= COMPOSED_BYTES_PER_WRITE) await send();
+            continue;
+          }
+          await send();
           const response = await session.writer.fetch(sequence);
-          const writer = new MessageWriter(bodies, meta, response);
           try {
-            for (const item of items) await writer.item(item);
-            await writer.flush();
+            await writer.stream(items, response);
           } catch (error) {
             // The response must still be well-formed; the error then reaches the boundary.
+            out.take();
             await response.end().catch(() => response.abandon());
             throw error;
           }
           await response.end();
         }
       }
-      await flushLines();
+      await send();
+    } catch (error) {
+      // What was composed before the failure is still the client's.
+      await send().catch(() => {});
+      throw error;
     } finally {
       bodies.dispose();
     }

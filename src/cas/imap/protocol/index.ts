@@ -17,3 +17,4 @@ export * from './fetch-items.js';
 export * from './search-keys.js';
 export * from './list-args.js';
 export * from './writer.js';
+export * from './wire-builder.js';

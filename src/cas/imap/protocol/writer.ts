@@ -93,11 +93,24 @@ export class ResponseWriter {
   }
 
   /**
-   * Several `* line` responses in one write. The caller has checked each line for CR, LF and NUL
-   * (FETCH does, per message, to choose this path) and none starts with `[`; nothing is sanitised here.
+   * Whole untagged responses already composed as bytes (each `* ...` through its CRLF), written
+   * together: FETCH composes metadata and small messages' responses this way.
    */
-  untaggedLines(lines: readonly string[]): Promise<void> {
-    return this.exclusive(() => this.writeRaw(Buffer.from(`* ${lines.join('\r\n* ')}\r\n`, 'utf8')));
+  responses(buffers: readonly Buffer[]): Promise<void> {
+    return this.exclusive(async () => {
+      for (const b of buffers) await this.writeRaw(b);
+    });
+  }
+
+  /**
+   * `size` bytes from `source` for a literal: a short source is padded with spaces, a long one is
+   * cut, and either is reported as a bug (the client is owed exactly what was announced).
+   */
+  exactLiteral(name: string, size: number, source: Buffer): Buffer {
+    if (source.length === size) return source;
+    this.reportMismatch({ itemName: name, announcedBytes: size, sourceBytes: source.length });
+    if (source.length > size) return source.subarray(0, size);
+    return Buffer.concat([source, Buffer.alloc(size - source.length, 0x20)]);
   }
 
   /** `* ` followed by wire chunks (quoted strings, literals) and CRLF, as one response. */
@@ -234,6 +247,14 @@ export class FetchResponseBuilder {
     private readonly writer: ResponseWriter,
     private readonly release: () => void,
   ) {}
+
+  /** Writes items already serialised (`NAME value` joined by spaces). */
+  async items(bytes: Buffer): Promise<void> {
+    this.assertOpen();
+    const separator = this.separator();
+    if (separator) await this.writer.writeRaw(Buffer.from(separator));
+    await this.writer.writeRaw(bytes);
+  }
 
   /** Writes `NAME value`, e.g. `item('FLAGS', '(\\Seen)')` or `item('ENVELOPE', chunksJoined)`. */
   async item(name: string, value: WireChunk | readonly WireChunk[]): Promise<void> {
