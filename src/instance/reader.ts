@@ -47,7 +47,13 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
     const r = await this.users.authenticate(p);
     // Web Access writes its own Login/LoginFailed entries (with the trusted-device detail), so
     // here only the other channels are recorded: one entry per login, never two.
-    if (p.channel !== 'web') this.audit(r.ok ? r.userName : p.user, r.ok ? 'Login' : 'LoginFailed', { channel: p.channel, remote: p.remote ?? null, userAgent: p.userAgent ?? null, ...(r.ok ? {} : { reason: r.reason }) });
+    if (p.channel !== 'web') {
+      // The audit entry changes nothing remembered here: memos that were fresh stay fresh (50
+      // clients logging in at once would otherwise each reload every folder's UID list).
+      const wasFresh = this.memoAt === this.changes();
+      this.audit(r.ok ? r.userName : p.user, r.ok ? 'Login' : 'LoginFailed', { channel: p.channel, remote: p.remote ?? null, userAgent: p.userAgent ?? null, ...(r.ok ? {} : { reason: r.reason }) });
+      if (wasFresh) this.memoAt = this.changes();
+    }
     return r;
   }
 

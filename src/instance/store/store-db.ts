@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS messages (
   UNIQUE (folder_id, uid)
 );
 CREATE INDEX IF NOT EXISTS messages_folder_sha ON messages (folder_id, sha256);
+-- What an IMAP sync reads of every message (UID lists, flag searches such as SELECT's UNSEEN,
+-- FETCH metadata), from the index alone: table rows carry the compressed IMAP metadata and are
+-- fifty times wider, so a scan of them reads the whole folder from disk.
+CREATE INDEX IF NOT EXISTS messages_folder_sync ON messages (folder_id, uid, modseq, flags, internal_date, size);
 -- A folder's messages newest first (Web Access lists and pages folders by date).
 CREATE INDEX IF NOT EXISTS messages_folder_date ON messages (folder_id, sent_date DESC, id DESC);
 -- All messages newest first: archive-wide search walks it when a word is in many messages.
