@@ -29,12 +29,14 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 100;
 export const FETCH_META_BATCH_SIZE = 500;
 
 /**
- * Messages whose body reads FETCH keeps in flight ahead of the one being written: each read is a
- * round trip to the instance, and overlapping them keeps the client's connection busy. Each open
- * read holds at most one RPC stream window in memory. The window is refilled when half of it has
- * been written, so small messages travel in batches of about half this many.
+ * Messages whose body reads FETCH keeps in flight ahead of the one being written (bytes bound them
+ * too, below): each batch of reads is a round trip to the instance, and overlapping them keeps
+ * the client's connection busy. The window is refilled when half of it has been written, so small
+ * messages travel in batches of about half this many (at most READ_BATCH_MAX_ITEMS a call). With
+ * 64 a download of small messages waited on the instance a third of the time; 512 keeps about
+ * 1.6 MB of 3 KB messages in flight.
  */
-export const BODY_READ_AHEAD_MESSAGES = 64;
+export const BODY_READ_AHEAD_MESSAGES = 512;
 
 /** Byte ranges up to this size are read in batches, one instance call for many (instance api.ts READ_BATCH_*); larger ones stream. */
 export const BODY_BATCH_RANGE_BYTES = 256 * 1024;

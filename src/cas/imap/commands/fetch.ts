@@ -352,31 +352,36 @@ export const fetchCommand = defineCommand({
       if (out.length > 0) await session.writer.responses(out.take());
     };
     try {
+      // Body reads run ahead of the message being written, on into the next metadata batch once it
+      // has arrived, so the instance never waits at a batch boundary.
+      let upcoming: MessageMeta[] | null = null;
+      let aheadIndex = 0;
+      let aheadBytes = 0;
       for (let from = 0; from < indexes.length; from += FETCH_META_BATCH_SIZE) {
         const batch = await next!;
         // Ask for the next batch while this one is written.
         next = from + FETCH_META_BATCH_SIZE < indexes.length ? loadBatch(from + FETCH_META_BATCH_SIZE) : null;
-        next?.catch(() => {}); // a failure is reported when awaited
-        let aheadIndex = 0;
-        let aheadBytes = 0;
+        upcoming = null;
+        next?.then((loaded) => { upcoming = loaded; }, () => {}); // a failure is reported when awaited
+        const metaAt = (i: number): MessageMeta | undefined => (i < batch.length ? batch[i] : upcoming?.[i - batch.length]);
         for (let k = 0; k < batch.length; k++) {
           const meta = batch[k]!;
           if (readsBodies) {
-            // Keep a few messages' reads in flight (each costs the instance a round trip), bounded
-            // in count and in bytes; the message about to be written is always requested.
+            // Keep messages' reads in flight (each batch of them costs the instance a round trip),
+            // bounded in count and in bytes; the message about to be written is always requested.
             if (aheadIndex <= k) {
               aheadIndex = k;
               aheadBytes = 0;
             }
             // Refill when half the window has been written, so reads go out in batches.
             const low = aheadIndex === k || (aheadIndex - k <= BODY_READ_AHEAD_MESSAGES / 2 && aheadBytes <= BODY_READ_AHEAD_BYTES / 2);
-            while (
-              low &&
-              aheadIndex < batch.length &&
-              (aheadIndex === k || (aheadIndex - k < BODY_READ_AHEAD_MESSAGES && aheadBytes + batch[aheadIndex]!.size <= BODY_READ_AHEAD_BYTES))
+            for (
+              let ahead = metaAt(aheadIndex);
+              low && ahead !== undefined && (aheadIndex === k || (aheadIndex - k < BODY_READ_AHEAD_MESSAGES && aheadBytes + ahead.size <= BODY_READ_AHEAD_BYTES));
+              ahead = metaAt(aheadIndex)
             ) {
-              new MessageWriter(bodies, batch[aheadIndex]!, out).prefetch(items);
-              aheadBytes += batch[aheadIndex]!.size;
+              new MessageWriter(bodies, ahead, out).prefetch(items);
+              aheadBytes += ahead.size;
               aheadIndex++;
             }
             aheadBytes -= meta.size;
@@ -409,6 +414,7 @@ export const fetchCommand = defineCommand({
           }
           await response.end();
         }
+        aheadIndex = Math.max(0, aheadIndex - batch.length);
       }
       await send();
     } catch (error) {
