@@ -16,10 +16,12 @@ const EMPTY = Buffer.alloc(0);
 interface Opened { stream: AsyncIterable<Buffer> | Buffer }
 interface Queued { uid: number; range: ByteRange; resolve(o: Opened): void; reject(e: Error): void }
 
+/** A read started ahead of its use; `done` once it has arrived (taking it then costs no wait). */
+interface Ahead { start: number; end: number; pending: Promise<Opened>; done: boolean }
+
 export class BodyReader {
-  private readonly opened = new Map<string, Promise<Opened>>();
-  /** Keys of `opened` whose read has finished (so taking them costs no wait). */
-  private readonly finished = new Set<string>();
+  /** Reads started ahead, by UID (a message usually has one range; numbers key faster than strings). */
+  private readonly opened = new Map<number, Ahead[]>();
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
@@ -29,8 +31,11 @@ export class BodyReader {
     private readonly folderId: number,
   ) {}
 
-  private key(uid: number, range: ByteRange): string {
-    return `${uid}:${range.start}:${range.end}`;
+  private find(uid: number, range: ByteRange): Ahead | undefined {
+    const list = this.opened.get(uid);
+    if (list === undefined) return undefined;
+    for (const a of list) if (a.start === range.start && a.end === range.end) return a;
+    return undefined;
   }
 
   private read(uid: number, range: ByteRange): Promise<Opened> {
@@ -67,26 +72,27 @@ export class BodyReader {
 
   /** Starts reading a range now; `open` later picks it up. */
   prefetch(uid: number, range: ByteRange): void {
-    const key = this.key(uid, range);
-    if (this.opened.has(key)) return;
-    const pending = this.read(uid, range);
-    const finish = () => { if (this.opened.get(key) === pending) this.finished.add(key); };
-    pending.then(finish, finish); // a failure is reported when taken
-    this.opened.set(key, pending);
+    if (this.find(uid, range) !== undefined) return;
+    const ahead: Ahead = { start: range.start, end: range.end, pending: this.read(uid, range), done: false };
+    const finish = () => { ahead.done = true; };
+    ahead.pending.then(finish, finish); // a failure is reported when taken
+    const list = this.opened.get(uid);
+    if (list === undefined) this.opened.set(uid, [ahead]);
+    else list.push(ahead);
   }
 
   /** True when a read-ahead of this range has finished: `open` will not wait. */
   isReady(uid: number, range: ByteRange): boolean {
-    return this.finished.has(this.key(uid, range));
+    return this.find(uid, range)?.done === true;
   }
 
   open(uid: number, range: ByteRange): Promise<Opened> {
-    const key = this.key(uid, range);
-    const pending = this.opened.get(key);
-    if (pending === undefined) return this.read(uid, range);
-    this.opened.delete(key);
-    this.finished.delete(key);
-    return pending;
+    const ahead = this.find(uid, range);
+    if (ahead === undefined) return this.read(uid, range);
+    const list = this.opened.get(uid)!;
+    if (list.length === 1) this.opened.delete(uid);
+    else list.splice(list.indexOf(ahead), 1);
+    return ahead.pending;
   }
 
   async buffer(uid: number, range: ByteRange): Promise<Buffer> {
@@ -100,10 +106,9 @@ export class BodyReader {
 
   /** Cancels read-aheads that were never used (the FETCH failed or was cut short). */
   dispose(): void {
-    for (const pending of this.opened.values()) {
-      pending.then(({ stream }) => (stream as { destroy?: () => void }).destroy?.()).catch(() => {});
+    for (const list of this.opened.values()) {
+      for (const { pending } of list) pending.then(({ stream }) => (stream as { destroy?: () => void }).destroy?.()).catch(() => {});
     }
     this.opened.clear();
-    this.finished.clear();
   }
 }

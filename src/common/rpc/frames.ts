@@ -26,7 +26,43 @@ export const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 
 export interface Frame {
   type: FrameType;
-  payload: Buffer;
+  /**
+   * The payload in the pieces it arrived in (one piece when it arrived in one read): a frame of
+   * megabytes of message data is not copied into one buffer only to be cut apart again.
+   */
+  parts: Buffer[];
+}
+
+/** A frame's payload as one buffer (copied only when it arrived in pieces). */
+export function joined(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** Byte ranges of a payload that arrived in pieces, read front to back: views where a range lies in one piece. */
+class Pieces {
+  private index = 0;
+  private base = 0;
+  constructor(private readonly parts: readonly Buffer[]) {}
+
+  /** Bytes [from, to) of the payload; `from` never goes back. */
+  slice(from: number, to: number): Buffer {
+    while (this.index < this.parts.length && from >= this.base + this.parts[this.index]!.length) {
+      this.base += this.parts[this.index]!.length;
+      this.index++;
+    }
+    const first = this.parts[this.index];
+    if (first === undefined || from === to) return Buffer.alloc(0);
+    if (to <= this.base + first.length) return first.subarray(from - this.base, to - this.base);
+    const pieces: Buffer[] = [];
+    let at = this.base;
+    for (let i = this.index; i < this.parts.length && at < to; i++) {
+      const p = this.parts[i]!;
+      const a = Math.max(from, at), b = Math.min(to, at + p.length);
+      if (b > a) pieces.push(p.subarray(a - at, b - at));
+      at += p.length;
+    }
+    return Buffer.concat(pieces);
+  }
 }
 
 export function encodeJson(type: FrameType, value: unknown): Buffer {
@@ -68,17 +104,18 @@ function encodeWithData(type: FrameType, value: object, buffers: Buffer[]): Buff
   return [head, ...buffers];
 }
 
-/** The JSON part and the buffers of a RequestWithData or ResponseWithData payload. */
-export function decodeWithData<T>(payload: Buffer): { value: T & { sizes: number[] }; data: Buffer[] } {
-  const jsonLen = payload.readUInt32BE(0);
-  const value = JSON.parse(payload.toString('utf8', 4, 4 + jsonLen)) as T & { sizes: number[] };
+/** The JSON part and the buffers of a RequestWithData or ResponseWithData payload (views of the received bytes). */
+export function decodeWithData<T>(parts: readonly Buffer[]): { value: T & { sizes: number[] }; data: Buffer[] } {
+  const payload = new Pieces(parts);
+  const jsonLen = payload.slice(0, 4).readUInt32BE(0);
+  const value = JSON.parse(payload.slice(4, 4 + jsonLen).toString('utf8')) as T & { sizes: number[] };
   const data: Buffer[] = [];
   let off = 4 + jsonLen;
-  for (const n of value.sizes) { data.push(payload.subarray(off, off + n)); off += n; }
+  for (const n of value.sizes) { data.push(payload.slice(off, off + n)); off += n; }
   return { value, data };
 }
 
-/** Incremental decoder: push chunks, get whole frames; keeps partial input without re-copying it per chunk. */
+/** Incremental decoder: push chunks, get whole frames; never copies a payload that spans chunks (see Frame.parts). */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -87,17 +124,19 @@ export class FrameDecoder {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const frames: Frame[] = [];
-    while (this.buffered >= 4) {
-      const head = this.peek(4);
+    while (this.buffered >= 5) {
+      const head = this.peek(5);
       const len = head.readUInt32BE(0);
       if (len < 1 || len > MAX_FRAME_BYTES) throw new Error(`RPC frame length ${len} out of range`);
       if (this.buffered < 4 + len) break;
-      const whole = this.take(4 + len);
-      frames.push({ type: whole[4] as FrameType, payload: whole.subarray(5) });
+      const type = head[4] as FrameType;
+      this.take(5);
+      frames.push({ type, parts: this.take(len - 1) });
     }
     return frames;
   }
 
+  /** The first `n` bytes in one buffer (joined only when the first chunk is shorter). */
   private peek(n: number): Buffer {
     if (this.chunks[0]!.length >= n) return this.chunks[0]!;
     const merged = Buffer.concat(this.chunks);
@@ -105,16 +144,23 @@ export class FrameDecoder {
     return merged;
   }
 
-  private take(n: number): Buffer {
-    let first = this.chunks[0]!;
-    if (first.length < n) {
-      first = Buffer.concat(this.chunks);
-      this.chunks = [first];
-    }
-    const out = first.subarray(0, n);
-    if (first.length === n) this.chunks.shift();
-    else this.chunks[0] = first.subarray(n);
+  /** The next `n` bytes, as views of the chunks they are in. */
+  private take(n: number): Buffer[] {
+    const out: Buffer[] = [];
     this.buffered -= n;
+    while (n > 0) {
+      const first = this.chunks[0]!;
+      if (first.length <= n) {
+        out.push(first);
+        this.chunks.shift();
+        n -= first.length;
+      } else {
+        out.push(first.subarray(0, n));
+        this.chunks[0] = first.subarray(n);
+        n = 0;
+      }
+    }
+    if (out.length === 0) out.push(Buffer.alloc(0));
     return out;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { Readable, type Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
-import { FrameDecoder, FrameType, decodeWithData, encodeBinary, encodeJson, encodeRequestWithData, encodeResponseWithData } from './frames.js';
+import { FrameDecoder, FrameType, decodeWithData, encodeBinary, encodeJson, encodeRequestWithData, encodeResponseWithData, joined } from './frames.js';
 
 /** Bytes a stream may send ahead of the reader's credit. */
 const STREAM_WINDOW_BYTES = 512 * 1024;
@@ -129,25 +129,27 @@ export class RpcPeer extends EventEmitter {
   private onData(chunk: Buffer): void {
     let frames;
     try { frames = this.decoder.push(chunk); } catch (e) { this.socket.destroy(e as Error); return; }
-    for (const f of frames) this.onFrame(f.type, f.payload);
+    for (const f of frames) this.onFrame(f.type, f.parts);
   }
 
-  private onFrame(type: FrameType, payload: Buffer): void {
+  private onFrame(type: FrameType, parts: Buffer[]): void {
+    // Frames of message data are read where they arrived; the others are small and joined.
+    if (type === FrameType.RequestWithData) {
+      const { value, data } = decodeWithData<{ id: number; method: string; params: unknown }>(parts);
+      void this.serve(value, data);
+      return;
+    }
+    if (type === FrameType.ResponseWithData) {
+      const { value, data } = decodeWithData<{ id: number; result: unknown }>(parts);
+      const p = this.pending.get(value.id);
+      if (!p || p.stream) return;
+      this.pending.delete(value.id);
+      p.resolve(value.result, data);
+      return;
+    }
+    const payload = joined(parts);
     switch (type) {
       case FrameType.Request: { const m = JSON.parse(payload.toString('utf8')); void this.serve(m, []); break; }
-      case FrameType.RequestWithData: {
-        const { value, data } = decodeWithData<{ id: number; method: string; params: unknown }>(payload);
-        void this.serve(value, data);
-        break;
-      }
-      case FrameType.ResponseWithData: {
-        const { value, data } = decodeWithData<{ id: number; result: unknown }>(payload);
-        const p = this.pending.get(value.id);
-        if (!p || p.stream) break;
-        this.pending.delete(value.id);
-        p.resolve(value.result, data);
-        break;
-      }
       case FrameType.Response: {
         const m = JSON.parse(payload.toString('utf8'));
         const p = this.pending.get(m.id);
