@@ -104,19 +104,21 @@ async function workloads(t: Target, rounds: { search: number; mailbox: string })
   const c = await loggedIn(t);
   const ex = await c.command('EXAMINE INBOX');
   if (!ex.ok) throw new Error(`${t.name} EXAMINE: ${ex.status}`);
-  // Header sync: twice, the second (warm) counts; Dovecot builds its cache on the first.
+  // Header sync: three times, the fastest warm run (not the first) counts; Dovecot builds its
+  // cache on the first. Bodies: three times, the fastest counts. Same for both servers: one run
+  // on a shared two-core machine moves by a quarter.
   let headerMs = Infinity; let headerCount = 0;
-  for (let k = 0; k < 2; k++) {
+  for (let k = 0; k < 3; k++) {
     const t1 = process.hrtime.bigint();
     const r = await c.command('UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE BODYSTRUCTURE)', 600_000);
     const took = ms(t1);
     if (!r.ok) throw new Error(`${t.name} header FETCH: ${r.status}`);
     headerCount = r.untagged;
-    if (k === 1) headerMs = took;
+    if (k > 0) headerMs = Math.min(headerMs, took);
     process.stderr.write(`  ${t.name}: header sync ${r.untagged} messages ${took.toFixed(0)} ms\n`);
   }
   let bodyMBs = 0; let bodyBytes = 0;
-  for (let k = 0; k < 2; k++) {
+  for (let k = 0; k < 3; k++) {
     const t1 = process.hrtime.bigint();
     const r = await c.command('UID FETCH 1:* BODY.PEEK[]', 600_000);
     const took = ms(t1);
@@ -387,12 +389,12 @@ export async function runImapBench(): Promise<void> {
     row('  of which TLS connect + greeting p50 (ms)', fc.connectP50, fd?.connectP50, 1, '(diagnostic)', (c, d) => c / d);
     row('login throughput (logins/s)', fc.loginPerSec, fd?.loginPerSec, 1, '≥ Dovecot (ratio Coffer/Dovecot ≥ 1)', (c, d) => c / d, vs((c, d) => c >= d));
     if (fdHashed) row('  login throughput vs Dovecot with ARGON2ID (logins/s)', fc.loginPerSec, fdHashed.perSec, 1, '≥ Dovecot (ratio Coffer/Dovecot ≥ 1)', (c, d) => c / d, vs((c, d) => c >= d));
-    row(`header sync, ${fc.headerCount} messages, warm (ms)`, fc.headerMs, fd?.headerMs, 0, 'ratio Coffer/Dovecot time', (c, d) => c / d);
-    row(`all bodies BODY.PEEK[], ${(fc.bodyBytes / 2 ** 20).toFixed(0)} MB on wire (MB/s)`, fc.bodyMBs, fd?.bodyMBs, 1, 'ratio Coffer/Dovecot throughput', (c, d) => c / d);
+    row(`header sync, ${fc.headerCount} messages, warm (ms)`, fc.headerMs, fd?.headerMs, 0, 'ratio ≤ 1 (Coffer/Dovecot time)', (c, d) => c / d, vs((c, d) => c <= d));
+    row(`all bodies BODY.PEEK[], ${(fc.bodyBytes / 2 ** 20).toFixed(0)} MB on wire (MB/s)`, fc.bodyMBs, fd?.bodyMBs, 1, '≥ Dovecot (ratio Coffer/Dovecot ≥ 1)', (c, d) => c / d, vs((c, d) => c >= d));
     row(`UID SEARCH BODY/TEXT/SUBJECT/FROM p50, ${searchN > 0 ? searchN : n} messages (ms)`, fc.searchP50, fd?.searchP50, 1, 'Coffer ≥ 50× faster (ratio Dovecot/Coffer ≥ 50)', (c, d) => d / c, vs((c, d) => d / c >= 50));
     for (const q of Object.keys(fc.searchPerQuery)) row(`  UID SEARCH ${q} p50 (ms)`, fc.searchPerQuery[q]!, fd?.searchPerQuery[q], 1, '(per query)', (c, d) => d / c);
     const clients = env('BENCH_IMAP_CLIENTS', 50);
-    row(`${clients} concurrent clients SELECT + FETCH 1:200 ENVELOPE (ms)`, fc.concurrentMs, fd?.concurrentMs, 0, 'ratio Coffer/Dovecot time', (c, d) => c / d);
+    row(`${clients} concurrent clients SELECT + FETCH 1:200 ENVELOPE (ms)`, fc.concurrentMs, fd?.concurrentMs, 0, 'ratio ≤ 1 (Coffer/Dovecot time)', (c, d) => c / d, vs((c, d) => c <= d));
     if (fc.idleKB !== undefined) row(`memory per idle authenticated connection, ${idle}: RSS (KB)`, fc.idleKB, fd?.idleKB, 1, '≤ 50 KB for Coffer (ratio Coffer/Dovecot)', (c, d) => c / d, (c) => c <= 50);
     if (fc.idlePssKB !== undefined) row(`  same, PSS: shared pages counted once (KB)`, fc.idlePssKB, fd?.idlePssKB, 1, '≤ 50 KB for Coffer (ratio Coffer/Dovecot)', (c, d) => c / d, (c) => c <= 50);
     console.log(`  search hits — Coffer: ${fc.searchHits}${fd ? `\n  search hits — Dovecot: ${fd.searchHits}` : ''}`);

@@ -199,23 +199,40 @@ class MessageWriter {
   }
 
   /**
-   * Appends the whole `* n FETCH (...)` response of a `composable` message; on failure nothing
-   * of it stays in `out`.
+   * Appends the whole `* n FETCH (...)` response of a `composable` message, without waiting, when
+   * every range it reads has arrived (`isReady`); false otherwise (then `compose`).
    */
+  composeReady(sequence: number, items: readonly FetchItem[], writer: ResponseWriter): boolean {
+    if (!this.isReady(items)) return false;
+    const literals: Literal[] = [];
+    for (const item of items) {
+      if (!isBodyItem(item)) continue;
+      const range = itemRange(item, this.meta, this.mimeTree);
+      const stored = range === null ? EMPTY : this.bodies.readyBytes(this.meta.uid, range);
+      if (stored === undefined) throw new Error(`read of message ${this.meta.uid} was ready and is not`);
+      literals.push(this.literal(item, range, stored));
+    }
+    this.bodies.release(this.meta.uid);
+    this.composeNow(sequence, items, writer, literals);
+    return true;
+  }
+
+  /** `composeReady` for a message whose reads are still on their way. */
   async compose(sequence: number, items: readonly FetchItem[], writer: ResponseWriter): Promise<void> {
-    const literals = new Map<FetchItem, Literal>();
-    for (const item of items) if (isBodyItem(item)) literals.set(item, await this.literalOf(item));
+    const literals: Literal[] = [];
+    for (const item of items) if (isBodyItem(item)) literals.push(await this.literalOf(item));
     this.composeNow(sequence, items, writer, literals);
   }
 
-  /** `compose` for items that read no message bytes, without waiting. */
-  composeNow(sequence: number, items: readonly FetchItem[], writer: ResponseWriter, literals?: Map<FetchItem, Literal>): void {
+  /** Appends the response from metadata and the body items' literals (in item order); on failure nothing of it stays in `out`. */
+  composeNow(sequence: number, items: readonly FetchItem[], writer: ResponseWriter, literals: readonly Literal[] = []): void {
     const mark = this.out.length;
+    let next = 0;
     try {
       this.text = `* ${sequence} FETCH (`;
       for (const item of items) {
         if (this.simpleItem(item)) continue;
-        const literal = literals?.get(item);
+        const literal = literals[next++];
         if (literal === undefined) throw new Error(`${item.kind} was not read`);
         this.name(literal.name);
         this.text += `{${literal.size}}\r\n`;
@@ -230,22 +247,26 @@ class MessageWriter {
     }
   }
 
-  /** A body item's literal read whole: its response name, announced size and bytes. */
-  private async literalOf(item: FetchItem): Promise<Literal> {
-    const meta = this.meta;
-    const range = itemRange(item, meta, this.mimeTree);
+  /** A body item's literal from the stored bytes of its range: its response name, announced size and bytes. */
+  private literal(item: FetchItem, range: ByteRange | null, stored: Buffer): Literal {
     if (item.kind === 'BODY[]') {
       if (range === null) return { name: item.responseName, size: 0, bytes: EMPTY };
       const { section, partial } = item;
       if (section.kind === 'HEADER.FIELDS' || section.kind === 'HEADER.FIELDS.NOT') {
-        let bytes = filterHeaderFields(await this.bodies.buffer(meta.uid, range), [...(section.fields ?? [])], section.kind === 'HEADER.FIELDS.NOT');
+        let bytes = filterHeaderFields(stored, [...(section.fields ?? [])], section.kind === 'HEADER.FIELDS.NOT');
         if (partial !== undefined) bytes = bytes.subarray(Math.min(bytes.length, partial.start), Math.min(bytes.length, partial.start + partial.length));
         return { name: item.responseName, size: bytes.length, bytes };
       }
-      return { name: item.responseName, size: range.end - range.start, bytes: await this.bodies.buffer(meta.uid, range) };
+      return { name: item.responseName, size: range.end - range.start, bytes: stored };
     }
     if (range === null) throw new Error(`${item.kind} has no byte range`);
-    return { name: item.kind, size: range.end - range.start, bytes: await this.bodies.buffer(meta.uid, range) };
+    return { name: item.kind, size: range.end - range.start, bytes: stored };
+  }
+
+  /** A body item's literal read whole. */
+  private async literalOf(item: FetchItem): Promise<Literal> {
+    const range = itemRange(item, this.meta, this.mimeTree);
+    return this.literal(item, range, range === null ? EMPTY : await this.bodies.buffer(this.meta.uid, range));
   }
 
   /**
@@ -397,8 +418,10 @@ export const fetchCommand = defineCommand({
           if (writer.composable(items)) {
             // Small messages: the response is built whole and sent with its neighbours; what is
             // built is sent before waiting for the instance, so the client never waits on it.
-            if (!writer.isReady(items)) await send();
-            await writer.compose(sequence, items, session.writer);
+            if (!writer.composeReady(sequence, items, session.writer)) {
+              await send();
+              await writer.compose(sequence, items, session.writer);
+            }
             if (out.length >= COMPOSED_BYTES_PER_WRITE) await send();
             continue;
           }
