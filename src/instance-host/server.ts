@@ -2,7 +2,9 @@
  * The Instance Host endpoint (8472, mutual TLS pinned by thumbprint). A caller's first frame says
  * where it goes: `{instance: "acme"}` pipes the connection to that instance process (the host only
  * relays bytes, so streams keep their backpressure end to end); `{control: true}` opens the host's
- * own control interface (define, start, stop, freeze … instances).
+ * own control interface (define, start, stop, freeze … instances). A caller on this machine that
+ * adds `direct: true` is answered `{direct: {port, token}}` instead and connects to the instance
+ * process itself (InstanceClient.connect does both).
  */
 import net from 'node:net';
 import type tls from 'node:tls';
@@ -45,11 +47,11 @@ export function createInstanceHostServer(opts: HostServerOptions): InstanceHostS
       if (buf.length < 4 + len) return;
       socket.off('data', onData);
       socket.pause();
-      let hello: { instance?: string; control?: boolean };
+      let hello: { instance?: string; control?: boolean; direct?: boolean };
       try { hello = JSON.parse(buf.subarray(5, 4 + len).toString('utf8')); } catch { socket.destroy(); return; }
       const rest = buf.subarray(4 + len);
       if (hello.control) { openControl(socket, rest, thumbprint); return; }
-      relay(socket, String(hello.instance ?? ''), rest);
+      relay(socket, String(hello.instance ?? ''), rest, hello.direct === true);
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
@@ -58,12 +60,19 @@ export function createInstanceHostServer(opts: HostServerOptions): InstanceHostS
   server.closeAll = () => new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); });
   return server;
 
-  function relay(socket: tls.TLSSocket, instanceId: string, rest: Buffer): void {
+  function relay(socket: tls.TLSSocket, instanceId: string, rest: Buffer, directWanted: boolean): void {
     const st = opts.supervisor.get(instanceId);
     if (!st || !st.port || !st.token) {
       // Answer in RPC terms so the caller can tell "not running" from a network fault.
       const why = !st ? `instance ${instanceId} is not known on this Instance Host` : `instance ${instanceId} is not running (${st.status})`;
-      socket.end(encodeJson(FrameType.Error, { id: 0, error: { code: 'INSTANCE_UNAVAILABLE', message: why } }));
+      answerAndClose(socket, encodeJson(FrameType.Error, { id: 0, error: { code: 'INSTANCE_UNAVAILABLE', message: why } }));
+      return;
+    }
+    if (directWanted && sameMachine(socket)) {
+      // A role on this machine (pinned, like every caller) talks to the instance process itself,
+      // on the loopback port this host uses: one process hop and one TLS session less for every
+      // byte. What is given is what this host's own link to the instance already uses.
+      answerAndClose(socket, encodeJson(FrameType.Hello, { direct: { port: st.port, token: st.token } }));
       return;
     }
     const upstream = net.connect(st.port, '127.0.0.1');
@@ -79,6 +88,21 @@ export function createInstanceHostServer(opts: HostServerOptions): InstanceHostS
     upstream.on('error', close);
     upstream.on('close', close);
     socket.on('close', close);
+  }
+
+  /**
+   * Sends a last frame and closes once the caller has read it: the socket was paused after the
+   * hello, and a paused socket never sees the caller's end (it would stay open for good).
+   */
+  function answerAndClose(socket: tls.TLSSocket, frame: Buffer): void {
+    socket.end(frame);
+    socket.resume();
+  }
+
+  /** True when the caller runs on this machine (and so can reach the instance's loopback port). */
+  function sameMachine(socket: tls.TLSSocket): boolean {
+    const remote = socket.remoteAddress ?? '';
+    return remote === '::1' || remote.startsWith('127.') || remote.startsWith('::ffff:127.') || (remote !== '' && remote === socket.localAddress);
   }
 
   function openControl(socket: tls.TLSSocket, rest: Buffer, thumbprint: string): void {

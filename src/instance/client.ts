@@ -3,7 +3,8 @@
  * (mutual TLS, pinned) and offers the typed `ArchiveReader` plus ingest and management calls.
  * Used by the CAS, the Management Server and the import command.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import net from 'node:net';
 import type { RoleCertificate } from '../common/certs.js';
 import { connectPinned } from '../common/mtls.js';
 import { RpcPeer, sendHello } from '../common/rpc/peer.js';
@@ -24,13 +25,42 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
     peer.on('close', (err: Error) => this.emit('close', err));
   }
 
+  /**
+   * Connects to an instance through its Instance Host. On the host's own machine the host answers
+   * with the instance process's loopback port and token, and the connection goes there directly
+   * (no relay hop, no TLS on loopback); elsewhere, or with a host that does not offer it, the host
+   * relays.
+   */
   static async connect(instanceId: string, host: HostAddress, own: RoleCertificate): Promise<InstanceClient> {
     const socket = await connectPinned(host.host, host.port, own, host.thumbprint);
     socket.setNoDelay(true);
     const peer = new RpcPeer(socket);
-    sendHello(socket, { instance: instanceId });
+    let direct: { port: number; token: string } | null = null;
+    peer.once('hello', (h: { direct?: { port: number; token: string } }) => {
+      if (h?.direct && Number.isInteger(h.direct.port) && typeof h.direct.token === 'string') direct = h.direct;
+    });
+    sendHello(socket, { instance: instanceId, direct: true });
     const client = new InstanceClient(instanceId, peer);
-    // A refused relay closes at once with the reason; a status call makes that an error here.
+    // A refused relay closes at once with the reason, and a direct offer closes after it; a status
+    // call makes either known here.
+    try {
+      await peer.call(RPC.status, {}, 15_000);
+    } catch (error) {
+      const offer = direct as { port: number; token: string } | null;
+      if (offer === null) throw error;
+      return InstanceClient.connectDirect(instanceId, offer.port, offer.token);
+    }
+    return client;
+  }
+
+  /** Connects straight to an instance process on this machine: its loopback port and token, as its Instance Host gives them. */
+  static async connectDirect(instanceId: string, port: number, token: string): Promise<InstanceClient> {
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.setNoDelay(true);
+    const peer = new RpcPeer(socket);
+    sendHello(socket, { token });
+    const client = new InstanceClient(instanceId, peer);
     await peer.call(RPC.status, {}, 15_000);
     return client;
   }
