@@ -76,6 +76,26 @@ describe('Instance Host: direct connections on the same machine', () => {
     await expect(engine.connect('nope')).rejects.toThrow(/not known/);
   });
 
+  it('falls back to the relay when the offered port cannot be reached (a proxy in front of the host)', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const real = engine.supervisor.get.bind(engine.supervisor);
+    let calls = 0;
+    // The first answer (the direct offer) names a port nobody listens on; the relay after it is real.
+    engine.supervisor.get = ((id: string) => { const st = real(id); return st && calls++ === 0 ? { ...st, port: deadPort } : st; }) as typeof engine.supervisor.get;
+    try {
+      const before = await settledConnections(engine);
+      const client = await engine.connect('acme');
+      expect((await client.status()).instanceId).toBe('acme');
+      expect(calls).toBe(2);
+      expect(await settledConnections(engine)).toBe(before + 1);
+    } finally {
+      engine.supervisor.get = real;
+    }
+  });
+
   it('closes the instance port to a wrong token', async () => {
     const st = engine.supervisor.get('acme')!;
     const socket = net.connect(st.port!, '127.0.0.1');

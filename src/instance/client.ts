@@ -31,7 +31,7 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
    * (no relay hop, no TLS on loopback); elsewhere, or with a host that does not offer it, the host
    * relays.
    */
-  static async connect(instanceId: string, host: HostAddress, own: RoleCertificate): Promise<InstanceClient> {
+  static async connect(instanceId: string, host: HostAddress, own: RoleCertificate, directWanted = true): Promise<InstanceClient> {
     const socket = await connectPinned(host.host, host.port, own, host.thumbprint);
     socket.setNoDelay(true);
     const peer = new RpcPeer(socket);
@@ -39,7 +39,7 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
     peer.once('hello', (h: { direct?: { port: number; token: string } }) => {
       if (h?.direct && Number.isInteger(h.direct.port) && typeof h.direct.token === 'string') direct = h.direct;
     });
-    sendHello(socket, { instance: instanceId, direct: true });
+    sendHello(socket, directWanted ? { instance: instanceId, direct: true } : { instance: instanceId });
     const client = new InstanceClient(instanceId, peer);
     // A refused relay closes at once with the reason, and a direct offer closes after it; a status
     // call makes either known here.
@@ -48,7 +48,8 @@ export class InstanceClient extends EventEmitter implements ArchiveReader {
     } catch (error) {
       const offer = direct as { port: number; token: string } | null;
       if (offer === null) throw error;
-      return InstanceClient.connectDirect(instanceId, offer.port, offer.token);
+      // The host saw a local caller where there is none (a proxy in front of it): be relayed.
+      return InstanceClient.connectDirect(instanceId, offer.port, offer.token).catch(() => InstanceClient.connect(instanceId, host, own, false));
     }
     return client;
   }
