@@ -9,7 +9,12 @@ import type { SearchCriterion } from '../api.js';
 import type { ArchiveStore } from '../store/store.js';
 import { substringCandidatesQuery, type Columns } from './fts-query.js';
 
-export interface SqlCondition { sql: string; params: (string | number)[] }
+/**
+ * A WHERE fragment over `messages`; `index`: the index a query made of this condition alone should
+ * scan (SQLite, without statistics, picks any index starting with folder_id, and a FROM test read
+ * from `messages_folder_from` needs no row until it matches: a third faster at 100,000 messages).
+ */
+export interface SqlCondition { sql: string; params: (string | number)[]; index?: 'messages_folder_from' }
 
 /** Keys whose index columns hold exactly the text the key searches (FROM/TO/CC/BCC share one column, so FROM is checked against its row value). */
 const STRING_COLUMNS: Record<'text' | 'body' | 'subject', Columns | null> = { text: null, body: ['body'], subject: ['subject'] };
@@ -40,6 +45,7 @@ export function searchCondition(n: SearchCriterion, store: ArchiveStore, below: 
       const out: SqlCondition[] = [];
       for (const p of parts) { const c = searchCondition(p, store, below); if (!c) return null; out.push(c); }
       if (out.length === 0) return { sql: '1', params: [] };
+      if (out.length === 1) return out[0]!;
       return { sql: out.map((c) => `(${c.sql})`).join(n.key === 'or' ? ' OR ' : ' AND '), params: out.flatMap((c) => c.params) };
     }
     case 'uid':
@@ -89,11 +95,12 @@ function rowStringCondition(store: ArchiveStore, column: 'subject' | 'from_', co
   registerFunctions(store.db);
   const needle = value.toLowerCase();
   const q = substringCandidatesQuery(store.index, value, cols);
-  if (q === null) return { sql: `coffer_contains(${column}, ?)`, params: [needle] };
+  const index = column === 'from_' ? { index: 'messages_folder_from' as const } : {};
+  if (q === null) return { sql: `coffer_contains(${column}, ?)`, params: [needle], ...index };
   // Messages newer than the vocabulary copy are not narrowed by it (vocabulary.ts).
   const whole = q.newerThan === null || (below !== null && below <= q.newerThan);
   const narrowed = whole ? 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)' : '(id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?) OR id > ?)';
-  return { sql: `${narrowed} AND coffer_contains(${column}, ?)`, params: whole ? [q.expr, needle] : [q.expr, q.newerThan!, needle] };
+  return { sql: `${narrowed} AND coffer_contains(${column}, ?)`, params: whole ? [q.expr, needle] : [q.expr, q.newerThan!, needle], ...index };
 }
 
 const registered = new WeakSet<object>();

@@ -186,7 +186,8 @@ export function searchFolder(archive: Archive, folderId: number, criteria: Searc
     if (whole !== null) {
       // Every key answered by the row or the index: one query, no message is read.
       const upTo = newer === null ? '' : ` AND id <= ${Number(newer)}`;
-      for (const uid of store.db.prepare(`SELECT uid FROM messages WHERE folder_id = ?${upTo} AND (${whole.sql})`).pluck().all(folderId, ...whole.params) as number[]) uids.push(uid);
+      const indexed = whole.index === undefined ? '' : ` INDEXED BY ${whole.index}`;
+      for (const uid of store.db.prepare(`SELECT uid FROM messages${indexed} WHERE folder_id = ?${upTo} AND (${whole.sql})`).pluck().all(folderId, ...whole.params) as number[]) uids.push(uid);
       if (newer !== null) {
         for (const r of statement(store.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ? AND id > ?`).all(folderId, newer) as Parameters<typeof rowToMessage>[0][]) candidates.push({ store, msg: rowToMessage(r), index: candidates.length });
       }
