@@ -342,7 +342,12 @@ export async function runImapBench(): Promise<void> {
       }
     }
 
+    // Loading leaves hundreds of megabytes of dirty pages (Dovecot's maildir files come last); the
+    // kernel writing them back would slow whichever server is measured first.
+    const settle = async () => { spawnSync('sync'); await sleep(2000); };
+    await settle();
     const fc = await workloads(coffer, { search: 3, mailbox: searchMailbox });
+    await settle();
     const fd = withDovecot ? await workloads(dovecot!.target, { search: 2, mailbox: searchMailbox }) : undefined;
     const fdHashed = dovecot?.hashed ? await loginBench(dovecot.hashed) : undefined;
 
