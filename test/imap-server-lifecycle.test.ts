@@ -174,6 +174,41 @@ describe('IMAP server lifecycle', () => {
     expect(await c.readLine(5_000)).toBe('* BYE Connection to the archive was lost. Please log in again.');
   });
 
+  it('loses the instance in the middle of a FETCH of many small messages: only whole responses, then BYE, and it keeps serving', async () => {
+    const text = 'a line of archived text\r\n'.repeat(100);
+    await h.acme.ingest('jane', Array.from({ length: 5000 }, (_, i) => ({ name: `s${i}`, folder: 'Many', raw: Buffer.from(`From: a@example.com\r\nSubject: m${i}\r\n\r\n${text}`) })));
+    const link = await h.engine.connect('acme');
+    const { tlsPort } = await serverWith({ resolveInstance: async () => ({ ok: true, instanceId: 'acme', client: link }) });
+    const c = await RawImapClient.connectTls(tlsPort);
+    await c.readLine();
+    await c.login();
+    await c.command('x1', 'EXAMINE Many');
+    c.write('x2 UID FETCH 1:* (UID BODY.PEEK[])\r\n');
+    const responses = [await c.readLine()];
+    link.close(); // mid-download: the composed responses and the reads in flight are cut off
+    while (!responses[responses.length - 1]!.startsWith('* BYE')) responses.push(await c.readLine(10_000));
+    const fetches = responses.filter((r) => / FETCH \(/.test(r));
+    expect(fetches.length).toBeGreaterThan(0);
+    expect(fetches.length).toBeLessThan(5000);
+    fetches.forEach((r, i) => {
+      // Every response that was started is whole: its literal exactly as long as announced, then `)`.
+      const m = /^\* (\d+) FETCH \(UID (\d+) BODY\[\] \{(\d+)\}\r\n/.exec(r);
+      expect(m, r.slice(0, 80)).not.toBeNull();
+      expect(Number(m![1])).toBe(i + 1);
+      const body = r.slice(m![0].length);
+      expect(body.length).toBe(Number(m![3]) + 1);
+      expect(body.endsWith(')')).toBe(true);
+    });
+    expect(responses[responses.length - 1]).toBe('* BYE Connection to the archive was lost. Please log in again.');
+    // The server goes on: another connection through the harness's own link logs in and reads.
+    const d = await RawImapClient.connectTls(h.tlsPort);
+    await d.readLine();
+    await d.login();
+    expect((await d.command('y1', 'EXAMINE Many')).pop()).toMatch(/^y1 OK/);
+    d.close();
+    c.close();
+  });
+
   it('admits only administrators while the instance is in safe mode', async () => {
     const { supervisor } = h.engine;
     supervisor.define({ instanceId: 'safe', baseDir: path.join(h.engine.dataDir, 'instances', 'safe'), startMode: 'manual' });
