@@ -274,32 +274,30 @@ export class FetchResponseBuilder {
     this.assertOpen();
     if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`Invalid literal size ${size}`);
     await this.writer.writeRaw(Buffer.from(`${this.separator()}${name} {${size}}\r\n`, 'latin1'));
+    if (Buffer.isBuffer(source)) {
+      // Cut or padded, and reported, exactly as a composed literal is.
+      await this.writer.writeRaw(this.writer.exactLiteral(name, size, source));
+      return;
+    }
     let sent = 0;
     let sourceBytes = 0;
     let failure: unknown = null;
-    if (Buffer.isBuffer(source)) {
-      sourceBytes = source.length;
-      const body = source.subarray(0, size);
-      await this.writer.writeRaw(body);
-      sent = body.length;
-    } else {
-      try {
-        for await (const piece of source) {
-          const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
-          sourceBytes += bytes.length;
-          if (sent >= size) {
-            if (sourceBytes > size) break; // cut: stop reading the source at once
-            continue;
-          }
-          const body = bytes.subarray(0, size - sent);
-          await this.writer.writeRaw(body);
-          sent += body.length;
-          if (sourceBytes > size) break;
+    try {
+      for await (const piece of source) {
+        const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
+        sourceBytes += bytes.length;
+        if (sent >= size) {
+          if (sourceBytes > size) break; // cut: stop reading the source at once
+          continue;
         }
-      } catch (error) {
-        if (error instanceof OutputStallError || error instanceof ConnectionClosedError) throw error;
-        failure = error;
+        const body = bytes.subarray(0, size - sent);
+        await this.writer.writeRaw(body);
+        sent += body.length;
+        if (sourceBytes > size) break;
       }
+    } catch (error) {
+      if (error instanceof OutputStallError || error instanceof ConnectionClosedError) throw error;
+      failure = error;
     }
     while (sent < size) {
       const padding = Buffer.alloc(Math.min(PADDING_CHUNK_BYTES, size - sent), 0x20);
