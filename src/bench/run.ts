@@ -6,7 +6,7 @@
  *     messages (default 1,000,000; 0 skips), against a full scan of the same folder as reference.
  * Environment: BENCH_DIR (work folder, default a temp dir), BENCH_MESSAGES, BENCH_MILLION, BENCH_KEEP=1.
  */
-import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,7 @@ function cpuSeconds(pid: number | null): { bench: number; instance: number; main
 function cpuLine(label: string, before: ReturnType<typeof cpuSeconds>, pid: number | null, n: number, secs: number): void {
   const after = cpuSeconds(pid);
   const inst = after.instance - before.instance, bench = after.bench - before.bench, main = after.mainThread - before.mainThread;
-  console.log(`  ${label}: ${secs.toFixed(1)} s wall; CPU ${inst.toFixed(1)} s instance (main thread ${main.toFixed(1)} s) + ${bench.toFixed(1)} s bench (generation, TLS) = ${((inst + bench) / n * 1000).toFixed(2)} ms per message`);
+  console.log(`  ${label}: ${secs.toFixed(1)} s wall; CPU ${inst.toFixed(1)} s instance (main thread ${main.toFixed(1)} s) + ${bench.toFixed(1)} s bench (reading or generating, sending) = ${((inst + bench) / n * 1000).toFixed(2)} ms per message`);
 }
 
 /**
@@ -125,11 +125,23 @@ async function main(): Promise<void> {
     await supervisor.stop('corpus');
   }
 
-  // 2. Generated mail at 75 KB mean, then search at that size.
+  // 2. Generated mail at 75 KB mean, then search at that size. The messages are written to files
+  // first and ingested from there, as `coffer import` reads a directory: generating them costs
+  // about half a millisecond of CPU each, which would otherwise compete with the instance on two
+  // cores and be counted as ingest.
   const n = env('BENCH_MESSAGES', 100_000);
   if (n > 0) {
-    const c = await open('gen');
+    const sourceDir = path.join(dir, 'generated-eml');
+    const tg = Date.now();
     let raw = 0;
+    for (let i = 0; i < n; i++) {
+      if (i % 1000 === 0) mkdirSync(path.join(sourceDir, String(i / 1000)), { recursive: true });
+      const m = generateMessage(1, i);
+      raw += m.raw.length;
+      writeFileSync(path.join(sourceDir, String(Math.floor(i / 1000)), `${i}.eml`), m.raw);
+    }
+    console.log(`generated: ${n} messages, ${(raw / 2 ** 20).toFixed(0)} MB (mean ${(raw / n / 1024).toFixed(1)} KB), written to files in ${((Date.now() - tg) / 1000).toFixed(1)} s`);
+    const c = await open('gen');
     const pid = supervisor.get('gen')?.pid ?? null;
     const cpu0 = cpuSeconds(pid);
     const t = Date.now();
@@ -137,21 +149,20 @@ async function main(): Promise<void> {
     let batchBytes = 0;
     const sender = new BatchSender(c);
     for (let i = 0; i < n; i++) {
-      const m = generateMessage(1, i);
-      raw += m.raw.length;
-      batch.push({ name: `gen-${i}`, folder: `Inbox/${i % 10}`, raw: m.raw });
-      batchBytes += m.raw.length;
+      const data = readFileSync(path.join(sourceDir, String(Math.floor(i / 1000)), `${i}.eml`));
+      batch.push({ name: `gen-${i}`, folder: `Inbox/${i % 10}`, raw: data });
+      batchBytes += data.length;
       if (batch.length >= 500 || batchBytes > 32 * 2 ** 20) {
         await sender.send(batch);
         batch = []; batchBytes = 0;
       } else if (batch.length % 16 === 0) await yieldToIo();
-      if (i % 10_000 === 9_999) process.stderr.write(`  generated+ingested ${i + 1} (${((i + 1) / ((Date.now() - t) / 1000)).toFixed(0)}/s)\n`);
+      if (i % 10_000 === 9_999) process.stderr.write(`  ingested ${i + 1} (${((i + 1) / ((Date.now() - t) / 1000)).toFixed(0)}/s)\n`);
     }
     if (batch.length) await sender.send(batch);
     await sender.drain();
     const secs = (Date.now() - t) / 1000;
-    console.log(`generated: ${n} messages, ${(raw / 2 ** 20).toFixed(0)} MB (mean ${(raw / n / 1024).toFixed(1)} KB)`);
-    report({ what: `generated ingest incl. generation (messages/s)`, value: (n / secs).toFixed(0), target: '≥ 1000' });
+    rmSync(sourceDir, { recursive: true, force: true });
+    report({ what: `generated ingest from files (messages/s)`, value: (n / secs).toFixed(0), target: '≥ 1000' });
     cpuLine('generated ingest', cpu0, pid, n, secs);
     report({ what: 'generated stored / raw, index included', value: `${((await storedBytes(c)) / raw * 100).toFixed(1)} %`, target: '≤ 60 %' });
     await searchFigures(c, `${n.toLocaleString('en')} messages`);

@@ -89,7 +89,7 @@ export class Archive {
   private openStore(row: StoreRow): void {
     if (row.requested_state === 'disabled') return;
     try {
-      this.stores.set(row.id, new ArchiveStore(row.id, { databasePath: row.database_path, contentPath: row.content_path, indexPath: row.index_path }));
+      this.stores.set(row.id, new ArchiveStore(row.id, { databasePath: row.database_path, contentPath: row.content_path, indexPath: row.index_path }, this.log));
       this.storeErrors.delete(row.id);
     } catch (e) {
       this.storeErrors.set(row.id, (e as Error).message);
@@ -412,10 +412,15 @@ export class Archive {
   close(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     void this.pool.close();
-    this.settings.write('closedCleanly', true);
+    for (const s of this.stores.values()) s.drainIndex();
+    // Messages an index failure left out are indexed at the next start (indexMissingAfterCrash).
+    this.settings.write('closedCleanly', ![...this.stores.values()].some((s) => s.indexIncomplete));
     for (const s of this.stores.values()) s.close();
     this.stores.clear();
   }
+
+  /** Resolves when every committed message is in its store's full-text index (index-writer.ts). */
+  async indexSettled(): Promise<void> { await Promise.all(this.openStoresList().map((s) => s.indexSettled())); }
 
   checkpoint(): void { for (const s of this.stores.values()) s.checkpoint(); this.db.pragma('wal_checkpoint(TRUNCATE)'); }
 }

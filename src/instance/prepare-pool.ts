@@ -113,7 +113,8 @@ export class PreparePool {
         if (slot.jobs.length === 1) this.startTimer(slot);
         // A message is often a view into a whole RPC frame (tens of MB): posting the view would clone
         // that entire buffer. Copy just the message into its own buffer and hand that over.
-        const own = new Uint8Array(job.crlf);
+        const own = Buffer.allocUnsafeSlow(job.crlf.length); // an ArrayBuffer of its own, not zero-filled first
+        job.crlf.copy(own);
         slot.w.postMessage({ id: job.id, crlf: own }, [own.buffer]);
       }
     }

@@ -187,12 +187,14 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
 
   async search(p: { session: SessionToken; folderId: number; criteria: SearchCriterion }): Promise<number[]> {
     const { f } = this.folderFor(p.session, p.folderId);
+    await this.archive.indexSettled();
     return searchFolder(this.archive, f.id, p.criteria);
   }
 
   async searchArchive(p: { session: SessionToken; query: ArchiveQuery }): Promise<{ hits: ArchiveHit[]; total: number; next: { date: number; key: string } | null }> {
     const s = this.users.session(p.session);
     if (p.query.folderId !== undefined) this.folderFor(p.session, p.query.folderId);
+    await this.archive.indexSettled();
     return searchArchive(this.archive, this.readable(s), p.query);
   }
 }

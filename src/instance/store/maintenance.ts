@@ -47,6 +47,7 @@ export function verifyArchiveStore(archive: Archive, store: ArchiveStore, includ
   const report = verifyContent(store, progress, signal);
   const recovery = effectiveRecoveryKeys(store);
   const known = new Set(store.db.prepare('SELECT lower(hex(sha256)) FROM blobs').pluck().all() as string[]);
+  store.drainIndex(); // rows and index entries as of one moment
   const rows = store.db.prepare('SELECT id, folder_id, uid, lower(hex(sha256)) AS sha256 FROM messages').all() as { id: number; folder_id: number; uid: number; sha256: string }[];
   report.messages = rows.length;
   for (const r of rows) {
@@ -187,6 +188,7 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
 
 /** (Re)indexes the given message rows from their content, PDF text included. */
 export async function indexRows(store: ArchiveStore, ids: number[]): Promise<void> {
+  store.drainIndex();
   const ins = store.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const del = store.index.prepare('DELETE FROM fts WHERE rowid = ?');
   const shaOf = store.db.prepare('SELECT lower(hex(sha256)) FROM messages WHERE id = ?').pluck();
@@ -195,6 +197,7 @@ export async function indexRows(store: ArchiveStore, ids: number[]): Promise<voi
     const sha = shaOf.get(id) as string | undefined;
     if (sha) prepared.push([id, await prepareMessageFull(store.readRaw(sha))]);
   }
+  store.drainIndex(); // ingest may have handed the worker more while PDFs were read
   store.index.transaction(() => {
     for (const [id, p] of prepared) { del.run(id); ins.run(id, p.fts.subject, p.fts.addresses, p.fts.body, p.fts.attachmentNames, p.fts.attachmentText, p.fts.headers); }
   })();
@@ -210,6 +213,7 @@ export async function indexMissingAfterCrash(archive: Archive): Promise<number> 
   if (!archive.uncleanStart) return 0;
   let n = 0;
   for (const store of archive.openStoresList()) {
+    store.drainIndex();
     const ids = store.db.prepare('SELECT id FROM messages WHERE id NOT IN (SELECT rowid FROM idx.fts) ORDER BY id').pluck().all() as number[];
     for (let i = 0; i < ids.length; i += 200) await indexRows(store, ids.slice(i, i + 200));
     n += ids.length;
@@ -221,6 +225,7 @@ export async function indexMissingAfterCrash(archive: Archive): Promise<number> 
 /** Drops and rebuilds the full-text index of a store from its messages. */
 export async function rebuildIndex(archive: Archive, storeId: number, progress: Progress = () => {}, signal?: AbortSignal): Promise<{ messages: number }> {
   const store = archive.store(storeId);
+  store.drainIndex();
   const ids = store.db.prepare('SELECT id FROM messages ORDER BY id').pluck().all() as number[];
   store.index.exec(`DELETE FROM fts`);
   forgetVocabulary(store.index);

@@ -32,6 +32,7 @@ export function recreateRecoveryRecords(archive: Archive, store: ArchiveStore, p
 /** Integrity check of both databases, then rebuilt SQL indexes; a damaged database is reported for RecoverStore. */
 export function repairStoreDatabase(store: ArchiveStore): { ok: boolean; problems: string[] } {
   const problems: string[] = [];
+  store.drainIndex();
   for (const [name, db] of [['metadata', store.db], ['index', store.index]] as const) {
     const rows = db.pragma('integrity_check') as { integrity_check: string }[];
     for (const r of rows) if (r.integrity_check !== 'ok') problems.push(`${name} database: ${r.integrity_check}`);
@@ -47,6 +48,7 @@ export function maintainDatabases(archive: Archive, progress: Progress, signal?:
   const stores = archive.openStoresList();
   stores.forEach((s, i) => {
     checkAbort(signal);
+    s.drainIndex();
     s.index.exec(`INSERT INTO fts (fts) VALUES ('optimize')`);
     s.checkpoint();
     s.db.exec('VACUUM; ANALYZE');

@@ -7,6 +7,8 @@ import { existsSync, rmSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ContentArea, type BlobLocation, type CompressedBlock, type RecoveryRecord } from './content-pack.js';
 import { openIndexDb, openStoreDb, type Db } from './store-db.js';
+import { IndexWriter, type IndexRow } from './index-writer.js';
+import type { Logger } from '../../common/logger.js';
 
 export type StoreState = 'current' | 'normal' | 'writeProtected' | 'disabled';
 export const STORE_STATES: readonly StoreState[] = ['current', 'normal', 'writeProtected', 'disabled'];
@@ -60,8 +62,10 @@ export class ArchiveStore {
   readonly index: Db;
   readonly content: ContentArea;
   private stmts;
+  /** Adds ingested messages to the full-text index off the main thread (index-writer.ts). */
+  private indexWriter: IndexWriter;
 
-  constructor(readonly id: number, readonly paths: StorePaths) {
+  constructor(readonly id: number, readonly paths: StorePaths, log: Logger | null = null) {
     this.db = openStoreDb(paths.databasePath);
     this.index = openIndexDb(paths.indexPath);
     this.content = new ContentArea(path.join(paths.contentPath, 'content'));
@@ -77,8 +81,22 @@ export class ArchiveStore {
       setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
     };
+    this.indexWriter = new IndexWriter(paths.indexPath, (rows) => this.indexRowsHere(rows), log);
     this.repairContentTail();
   }
+
+  private indexRowsHere(rows: IndexRow[]): void {
+    this.index.transaction(() => { for (const r of rows) this.stmts.insertFts.run(r); })();
+  }
+
+  /** Resolves when every committed message is in the full-text index (search awaits this). */
+  indexSettled(): Promise<void> { return this.indexWriter.settled(); }
+
+  /** Waits (blocking) until the index worker is idle: before the main thread writes to the index itself. */
+  drainIndex(): void { this.indexWriter.drainSync(); }
+
+  /** Messages committed and not in the full-text index, after an index failure (indexed at the next start). */
+  get indexIncomplete(): boolean { return this.indexWriter.incomplete; }
 
   /** After a crash mid-append, cut the torn record at the end of the last pack. */
   private repairContentTail(): void {
@@ -136,9 +154,7 @@ export class ArchiveStore {
       }
       this.stmts.setMeta.run('content_end', JSON.stringify(end));
     })();
-    this.index.transaction(() => {
-      rows.forEach((r, i) => this.stmts.insertFts.run(ids[i], r.fts.subject, r.fts.addresses, r.fts.body, r.fts.attachmentNames, r.fts.attachmentText, r.fts.headers));
-    })();
+    this.indexWriter.add(rows.map((r, i): IndexRow => [ids[i]!, r.fts.subject, r.fts.addresses, r.fts.body, r.fts.attachmentNames, r.fts.attachmentText, r.fts.headers]));
     return ids;
   }
 
@@ -161,6 +177,7 @@ export class ArchiveStore {
   }
 
   checkpoint(): void {
+    this.indexWriter.drainSync();
     // Pages freed by index segment merges go back to the file system.
     this.index.pragma('incremental_vacuum');
     this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -169,6 +186,7 @@ export class ArchiveStore {
   }
 
   close(): void {
+    this.indexWriter.close();
     try { this.checkpoint(); } catch { /* closing anyway */ }
     this.db.close();
     this.index.close();
