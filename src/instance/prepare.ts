@@ -5,6 +5,7 @@
  * the main thread's database work.
  */
 import { decodeHeaderValue, decodePartBody, findPart, parseMessage, type MimePart, type ParsedMessage } from '../common/mime/index.js';
+import { base64LineLength, decodeBase64Lines } from '../common/mime/decode.js';
 import { pdfText } from './pdf-text.js';
 import { compressJson } from './store/codec.js';
 import type { Base64Run } from './store/content-pack.js';
@@ -130,21 +131,15 @@ function base64Value(c: number): number {
  * base64url "-" or "_") and zero bits in a padded last group make the encoding the canonical one.
  */
 export function canonicalBase64(buf: Buffer, start: number, end: number, lineLength: number): Buffer | null {
-  if (lineLength < 4 || lineLength % 4 !== 0 || end <= start) return null;
+  if (lineLength < 4 || lineLength % 4 !== 0 || end <= start || base64LineLength(buf, start, end) !== lineLength) return null;
   const total = end - start;
-  const lines = Math.floor((total + 2) / (lineLength + 2)) + ((total + 2) % (lineLength + 2) ? 1 : 0);
-  const lastLine = total - (lines - 1) * (lineLength + 2);
-  if (lastLine < 1 || lastLine > lineLength) return null;
-  for (let k = 1; k < lines; k++) {
-    const at = start + k * (lineLength + 2) - 2;
-    if (buf[at] !== 0x0d || buf[at + 1] !== 0x0a) return null;
-  }
+  const lines = Math.ceil((total + 2) / (lineLength + 2));
   const chars = total - (lines - 1) * 2;
   if (chars % 4 !== 0) return null;
   const pad = buf[end - 1] !== 0x3d ? 0 : buf[end - 2] !== 0x3d ? 1 : 2;
   const range = buf.subarray(start, end);
   if (range.indexOf(0x2d) !== -1 || range.indexOf(0x5f) !== -1) return null;
-  const decoded = Buffer.from(buf.toString('latin1', start, end), 'base64');
+  const decoded = decodeBase64Lines(buf, start, end, lineLength);
   if (decoded.length !== (chars / 4) * 3 - pad) return null;
   // The bits a padded last group does not use must be zero ("QR==" decodes like "QQ==").
   if (pad > 0) {

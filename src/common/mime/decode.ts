@@ -37,9 +37,55 @@ export function decodeBase64(src: Buffer): Decoded {
     else if (c !== 0x0d && c !== 0x0a && c !== 0x20 && c !== 0x09) break;
   }
   const letters = src.length - countByte(src, 0x0a) - countByte(src, 0x0d) - countByte(src, 0x20) - countByte(src, 0x09) - padding;
-  const bytes = Buffer.from(src.toString('latin1'), 'base64');
+  const lineLength = base64LineLength(src, 0, end);
+  const bytes = lineLength > 0 ? decodeBase64Lines(src, 0, end, lineLength) : Buffer.from(src.toString('latin1'), 'base64');
   if (bytes.length === Math.floor((letters * 3) / 4)) return { bytes, damaged: letters % 4 === 1 };
   return decodeBase64Slow(src);
+}
+
+/**
+ * Base64 text is turned into a string of at most this many characters at a time: V8 puts strings
+ * over 128 KiB in its large-object space, a fresh mapping for each, and decoding a 200 KB
+ * attachment in one string took 480 µs against 105 µs in slices.
+ */
+const BASE64_SLICE_CHARS = 48 * 1024;
+
+/**
+ * The line length of `buf[start, end)` when it is lines of one length, a multiple of 4, each but
+ * the last followed by CRLF (the last no longer than the others), or one line of such a length;
+ * else -1. Such text can be cut
+ * after any line without splitting a 4-character group of a clean encoding.
+ */
+export function base64LineLength(buf: Buffer, start: number, end: number): number {
+  const firstBreak = buf.indexOf(0x0d, start);
+  const lineLength = (firstBreak === -1 || firstBreak >= end ? end : firstBreak) - start; // one line: all of it
+  if (lineLength < 4 || lineLength % 4 !== 0) return -1;
+  const stride = lineLength + 2;
+  const total = end - start;
+  const lines = Math.ceil((total + 2) / stride);
+  const lastLine = total - (lines - 1) * stride;
+  if (lastLine < 1 || lastLine > lineLength) return -1;
+  for (let k = 1; k < lines; k++) {
+    const at = start + k * stride - 2;
+    if (buf[at] !== 0x0d || buf[at + 1] !== 0x0a) return -1;
+  }
+  return lineLength;
+}
+
+/**
+ * Node's base64 decoding of `buf[start, end)`, whose layout `base64LineLength` accepted with
+ * `lineLength`, in slices of whole lines (see BASE64_SLICE_CHARS). Gives what decoding it in one
+ * string gives: a slice ends after whole 4-character groups, so a clean encoding decodes the
+ * same, and anything else (junk, "=" inside) decodes shorter in either case.
+ */
+export function decodeBase64Lines(buf: Buffer, start: number, end: number, lineLength: number): Buffer {
+  const stride = lineLength + 2;
+  const step = stride * Math.max(1, Math.floor(BASE64_SLICE_CHARS / stride));
+  if (end - start <= step) return Buffer.from(buf.toString('latin1', start, end), 'base64');
+  const out = Buffer.allocUnsafeSlow(Math.floor(((end - start) * 3) / 4) + 3);
+  let n = 0;
+  for (let s = start; s < end; s += step) n += out.write(buf.toString('latin1', s, Math.min(end, s + step)), n, 'base64');
+  return out.subarray(0, n);
 }
 
 function countByte(b: Buffer, byte: number): number {
