@@ -43,6 +43,24 @@ describe('full-text index writer', () => {
     expect(here).toEqual([]); // the worker did it all
   });
 
+  it('stops an idle worker and starts another for the next batch', async () => {
+    const dir = tmp();
+    openIndexDb(dir).close();
+    const here: IndexRow[][] = [];
+    const w = new IndexWriter(dir, (rows) => here.push(rows), null, 50);
+    w.add([row(1, 'alpha')]);
+    await w.settled();
+    expect(w.running).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w.running).toBe(false);
+    w.add([row(2, 'alpha')]);
+    expect(w.running).toBe(true);
+    await w.settled();
+    expect(matches(dir, 'alpha')).toEqual([1, 2]);
+    w.close();
+    expect(here).toEqual([]);
+  });
+
   it('indexes on the main thread what a failed worker could not: nothing is left out', async () => {
     const notADir = path.join(tmp(), 'file');
     writeFileSync(notADir, 'a file where the index directory should be'); // the worker cannot open its database

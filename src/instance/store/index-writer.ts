@@ -29,6 +29,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = existsSync(path.join(HERE, 'index-worker.js')) ? path.join(HERE, 'index-worker.js') : path.join(HERE, '..', '..', '..', 'dist', 'instance', 'store', 'index-worker.js');
 /** A worker that finishes nothing for this long is given up, and its batches indexed here. */
 const STALLED_MS = 30_000;
+/** A worker with nothing to do for this long is stopped (its memory given back); the next batch starts another. */
+const IDLE_STOP_MS = 60_000;
 
 export class IndexWriter {
   private worker: Worker | null = null;
@@ -42,11 +44,14 @@ export class IndexWriter {
   /** After a worker failure everything is indexed on the main thread: no respawning in a loop. */
   private workerFailed = !existsSync(WORKER);
 
-  constructor(private indexDir: string, private indexHere: (rows: IndexRow[]) => void, private log: Log | null) {}
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  constructor(private indexDir: string, private indexHere: (rows: IndexRow[]) => void, private log: Log | null, private idleStopMs = IDLE_STOP_MS) {}
 
   /** Queues rows of committed messages for the index. */
   add(rows: IndexRow[]): void {
     if (rows.length === 0) return;
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = null; }
     const w = this.workerFailed ? null : (this.worker ?? this.spawn());
     if (!w) { this.indexHere(rows); return; }
     const seq = this.nextSeq++;
@@ -59,6 +64,9 @@ export class IndexWriter {
 
   /** Whether every batch handed over is in the index. */
   get idle(): boolean { return this.pending.size === 0; }
+
+  /** Whether a worker thread is running (tests). */
+  get running(): boolean { return this.worker !== null; }
 
   /** Resolves once every batch handed over so far is in the index. */
   settled(): Promise<void> {
@@ -82,6 +90,7 @@ export class IndexWriter {
 
   /** Finishes the queue, then closes the worker's connection and the worker. */
   close(): void {
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = null; }
     this.drainSync();
     const w = this.worker;
     if (!w) return;
@@ -123,7 +132,19 @@ export class IndexWriter {
       this.log?.error({ error: r.error, messages: rows.length }, 'full-text index worker could not add a batch; adding it on the main thread');
       this.indexHereOrLog(rows);
     }
-    if (this.pending.size === 0) for (const w of this.waiters.splice(0)) w();
+    if (this.pending.size === 0) {
+      for (const w of this.waiters.splice(0)) w();
+      this.stopWhenIdle();
+    }
+  }
+
+  private stopWhenIdle(): void {
+    if (this.idleTimer || !this.worker) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.pending.size === 0) this.close();
+    }, this.idleStopMs);
+    this.idleTimer.unref();
   }
 
   /** The worker is gone or stuck: what it had not finished is indexed here, and so is everything after. */
