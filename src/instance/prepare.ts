@@ -48,10 +48,12 @@ export async function prepareMessageFull(crlf: Buffer): Promise<PreparedMessage>
   const { prepared, parsed } = prepare(crlf);
   const pdfs = parsed.attachments.filter((a) => a.contentType === 'application/pdf' || /\.pdf$/i.test(a.filename ?? '')).slice(0, MAX_PDFS_PER_MESSAGE);
   const texts: string[] = [];
+  // Most PDFs are stored decoded already (base64 runs): their bytes are not decoded a second time.
+  const decodedAt = new Map(prepared.runs.map((r) => [r.start, r.decoded]));
   for (const a of pdfs) {
     const part = findPart(parsed.root, a.partId.split('.').map(Number));
     if (!part) continue;
-    try { texts.push(await pdfText(decodePartBody(crlf, part))); }
+    try { texts.push(await pdfText(decodedAt.get(part.bodyStart) ?? decodePartBody(crlf, part))); }
     catch { /* an unreadable PDF is still stored; its text just stays out of the index */ }
   }
   if (texts.some(Boolean)) prepared.fts.attachmentText = [prepared.fts.attachmentText, ...texts].filter(Boolean).join('\n');
