@@ -107,8 +107,7 @@ export function base64Runs(crlf: Buffer, root: MimePart): Base64Run[] {
     let end = part.bodyEnd;
     while (end > start && (crlf[end - 1] === 0x0a || crlf[end - 1] === 0x0d)) end--;
     if (end - start < MIN_RUN_BYTES) return;
-    const firstBreak = crlf.indexOf(0x0d, start);
-    const lineLength = (firstBreak === -1 || firstBreak > end ? end : firstBreak) - start;
+    const lineLength = base64LineLength(crlf, start, end);
     const decoded = canonicalBase64(crlf, start, end, lineLength);
     if (decoded) runs.push({ start, end, lineLength, decoded, compressible: part.type === 'text' || entropyBits(decoded) < MIN_STORED_ENTROPY_BITS });
   };

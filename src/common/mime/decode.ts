@@ -82,7 +82,12 @@ export function decodeBase64Lines(buf: Buffer, start: number, end: number, lineL
   const stride = lineLength + 2;
   const step = stride * Math.max(1, Math.floor(BASE64_SLICE_CHARS / stride));
   if (end - start <= step) return Buffer.from(buf.toString('latin1', start, end), 'base64');
-  const out = Buffer.allocUnsafeSlow(Math.floor(((end - start) * 3) / 4) + 3);
+  // Exactly the decoded size of a clean encoding, so the result is a whole ArrayBuffer (the prepare
+  // worker hands it over moved, not copied); damaged input decodes shorter and gets a view.
+  const lines = Math.ceil((end - start + 2) / stride);
+  const chars = end - start - 2 * (lines - 1);
+  const pad = buf[end - 1] !== 0x3d ? 0 : buf[end - 2] !== 0x3d ? 1 : 2;
+  const out = Buffer.allocUnsafeSlow(Math.floor(((chars - pad) * 3) / 4)); // "=" never decodes to data
   let n = 0;
   for (let s = start; s < end; s += step) n += out.write(buf.toString('latin1', s, Math.min(end, s + step)), n, 'base64');
   return out.subarray(0, n);

@@ -5,7 +5,7 @@
  * finished batches moves on (what `IndexWriter.drainSync` waits for).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { openIndexDb } from './store-db.js';
+import { INSERT_FTS_SQL, openIndexDb } from './store-db.js';
 import type { IndexJob, IndexResult } from './index-writer.js';
 
 const { indexDir, done, results } = workerData as { indexDir: string; done: SharedArrayBuffer; results: MessagePort };
@@ -19,7 +19,7 @@ const db = openIndexDb(indexDir);
  */
 const HASH_BYTES = 8 * 1024 * 1024;
 if (db.prepare(`SELECT v FROM fts_config WHERE k = 'hashsize'`).pluck().get() !== HASH_BYTES) db.exec(`INSERT INTO fts (fts, rank) VALUES ('hashsize', ${HASH_BYTES})`);
-const insert = db.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)');
+const insert = db.prepare(INSERT_FTS_SQL);
 const addAll = db.transaction((rows: IndexJob['rows']) => { for (const r of rows) insert.run(r); });
 
 parentPort!.on('message', (m: IndexJob | { close: true }) => {

@@ -7,6 +7,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { prepareMessage, prepareMessageFull, type PreparedMessage } from '../prepare.js';
 import { ContentArea, type BlobLocation, type RecoveryRecord } from './content-pack.js';
 import { ArchiveStore, MESSAGE_COLUMNS, rowToMessage } from './store.js';
+import { INSERT_FTS_SQL } from './store-db.js';
 import type { Archive } from '../archive.js';
 import { InstanceError } from '../errors.js';
 import { forgetVocabulary } from '../search/vocabulary.js';
@@ -188,8 +189,7 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
 
 /** (Re)indexes the given message rows from their content, PDF text included. */
 export async function indexRows(store: ArchiveStore, ids: number[]): Promise<void> {
-  store.drainIndex();
-  const ins = store.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const ins = store.index.prepare(INSERT_FTS_SQL);
   const del = store.index.prepare('DELETE FROM fts WHERE rowid = ?');
   const shaOf = store.db.prepare('SELECT lower(hex(sha256)) FROM messages WHERE id = ?').pluck();
   const prepared: [number, PreparedMessage][] = [];
@@ -197,7 +197,7 @@ export async function indexRows(store: ArchiveStore, ids: number[]): Promise<voi
     const sha = shaOf.get(id) as string | undefined;
     if (sha) prepared.push([id, await prepareMessageFull(store.readRaw(sha))]);
   }
-  store.drainIndex(); // ingest may have handed the worker more while PDFs were read
+  store.drainIndex(); // the worker may be writing (ingest), also while PDFs were read above
   store.index.transaction(() => {
     for (const [id, p] of prepared) { del.run(id); ins.run(id, p.fts.subject, p.fts.addresses, p.fts.body, p.fts.attachmentNames, p.fts.attachmentText, p.fts.headers); }
   })();

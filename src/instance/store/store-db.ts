@@ -71,6 +71,9 @@ CREATE INDEX IF NOT EXISTS messages_folder_from ON messages (folder_id, ${LIST_O
 CREATE INDEX IF NOT EXISTS messages_folder_subject ON messages (folder_id, ${LIST_ORDER_KEYS.subject}, id);
 `;
 
+/** One message's index entry: rowid (the message row's id), then the six text columns in this order. */
+export const INSERT_FTS_SQL = 'INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)';
+
 /** Token rules serve both engines: words for the web, verified substrings for IMAP SEARCH. */
 const INDEX_SCHEMA = `
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(

@@ -6,7 +6,7 @@
 import { existsSync, rmSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ContentArea, type BlobLocation, type CompressedBlock, type RecoveryRecord } from './content-pack.js';
-import { openIndexDb, openStoreDb, type Db } from './store-db.js';
+import { INSERT_FTS_SQL, openIndexDb, openStoreDb, type Db } from './store-db.js';
 import { IndexWriter, type IndexRow } from './index-writer.js';
 import type { Logger } from '../../common/logger.js';
 
@@ -76,7 +76,7 @@ export class ArchiveStore {
       insertBlob: this.db.prepare('INSERT OR IGNORE INTO blobs (sha256, pack, offset, length, start, raw_size) VALUES (unhex(?), ?, ?, ?, ?, ?)'),
       insertMessage: this.db.prepare(`INSERT INTO messages (folder_id, uid, modseq, sha256, flags, internal_date, size, sent_date, sent_zone, subject, from_, message_id, has_attachments, imap)
         VALUES (@folderId, @uid, @modseq, unhex(@sha256), @flags, @internalDate, @size, @sentDate, @sentZone, @subject, @from, @messageId, @hasAttachments, @imap)`),
-      insertFts: this.index.prepare('INSERT INTO fts (rowid, subject, addresses, body, attachment_names, attachment_text, headers) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertFts: this.index.prepare(INSERT_FTS_SQL),
       hasInFolder: this.db.prepare('SELECT 1 FROM messages WHERE folder_id = ? AND sha256 = unhex(?) LIMIT 1'),
       setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
