@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { startEngine, type Engine } from './helpers/engine.js';
+import { startEngineWithJane, type Engine } from './helpers/engine.js';
 import type { InstanceClient } from '../src/instance/client.js';
 
 const DIR = path.resolve(__dirname, '../../shared/corpus/ordinary/lore-linux-mips/block-2001');
@@ -15,12 +15,7 @@ describe('folder moves and the remaining store functions', () => {
   const folder = async (p: string) => (await acme.listFolders({ session })).find((f) => f.path === p);
 
   beforeAll(async () => {
-    engine = await startEngine();
-    acme = await engine.startInstance('acme');
-    await acme.management('CreateUser', { userName: 'jane', privileges: 'login', password: 'pw' });
-    const auth = await acme.authenticate({ user: 'jane', password: 'pw', channel: 'imap' });
-    if (!auth.ok) throw new Error(auth.message);
-    session = auth.session;
+    ({ engine, acme, session } = await startEngineWithJane());
   });
   afterAll(async () => { await engine?.close(); });
 

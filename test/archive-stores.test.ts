@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startEngine, type Engine } from './helpers/engine.js';
+import { startEngineWithJane, type Engine } from './helpers/engine.js';
 import type { InstanceClient } from '../src/instance/client.js';
 
 const CORPUS = path.resolve(__dirname, '../../shared/corpus');
@@ -20,12 +20,7 @@ describe('archive stores', () => {
   const folderId = async () => (await acme.listFolders({ session })).find((f) => f.path === 'jane/Lists/linux-mips')!;
 
   beforeAll(async () => {
-    engine = await startEngine();
-    acme = await engine.startInstance('acme');
-    await acme.management('CreateUser', { userName: 'jane', privileges: 'login', password: 'pw' });
-    const auth = await acme.authenticate({ user: 'jane', password: 'pw', channel: 'imap' });
-    if (!auth.ok) throw new Error(auth.message);
-    session = auth.session;
+    ({ engine, acme, session } = await startEngineWithJane());
   });
   afterAll(async () => { await engine?.close(); });
 

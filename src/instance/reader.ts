@@ -7,9 +7,7 @@ import type { Archive, ImapMeta } from './archive.js';
 import type { Users, UserSession } from './users.js';
 import type { FolderRow } from './instance-db.js';
 import { InstanceError } from './errors.js';
-import { statement, uidRuns } from './store/statements.js';
-import type { ArchiveStore } from './store/store.js';
-import type { BlobLocation } from './store/content-pack.js';
+import { FolderPages } from './folder-pages.js';
 import { READ_BATCH_MAX_BYTES, READ_BATCH_MAX_ITEMS } from './api.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -28,6 +26,7 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
   private readonly readableMemo = new Map<string, Set<string>>();
   private readonly folderMemo = new Map<number, FolderRow | undefined>();
   private readonly uidsMemo = new Map<number, { uids: number[]; modseqs: number[] }>();
+  private readonly pages = new FolderPages();
 
   constructor(private archive: Archive, private users: Users, private audit: (user: string | null, action: string, details: unknown) => void) {
     const total = archive.db.prepare('SELECT total_changes()').pluck();
@@ -41,6 +40,7 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
     this.readableMemo.clear();
     this.folderMemo.clear();
     this.uidsMemo.clear();
+    this.pages.clear();
   }
 
   async authenticate(p: { user: string; password: string; channel: LoginChannel; remote?: string; userAgent?: string }): Promise<AuthResult> {
@@ -111,18 +111,17 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
         return Object.assign(out, { subject: msg.subject, from: msg.from, to: m.to, date: msg.sentDate, hasAttachments: msg.hasAttachments });
       });
     }
-    // The IMAP path: only the columns FETCH needs, as range scans (a header sync asks for thousands).
+    // The IMAP path: only the columns FETCH needs, from remembered pages (folder-pages.ts).
     const out: MessageMeta[] = [];
-    const runs = uidRuns(p.uids);
-    for (const store of this.archive.openStoresList()) {
-      const q = statement(store.db, 'SELECT id, uid, modseq, flags, internal_date, size FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?', 'raw');
-      for (const [a, b] of runs) {
-        for (const [id, uid, modseq, flags, internalDate, size] of q.all(f.id, a, b) as [number, number, number, string, number, number][]) {
-          const m: MessageMeta = { uid, modseq, flags: this.flagList(flags), internalDate, size };
-          if (wantImap) this.addImap(m, this.archive.imapMeta(store, id), p.fields);
-          out.push(m);
-        }
-      }
+    const uids = [...new Set(p.uids.map(Number))];
+    const find = this.pages.pagesFor(this.archive.openStoresList(), f.id, uids);
+    for (const uid of uids) {
+      const at = find(uid);
+      if (!at) continue;
+      const { page, row } = at;
+      const m: MessageMeta = { uid, modseq: page.modseq[row]!, flags: this.flagList(page.flags[row]!), internalDate: page.internalDate[row]!, size: page.size[row]! };
+      if (wantImap) this.addImap(m, this.archive.imapMeta(page.store[row]!, page.id[row]!), p.fields);
+      out.push(m);
     }
     return out.sort((x, y) => x.uid - y.uid);
   }
@@ -160,21 +159,12 @@ export class Reader implements Omit<ArchiveReader, 'readMessage' | 'readMessages
     if (!Array.isArray(p.ranges) || p.ranges.length > READ_BATCH_MAX_ITEMS) throw new InstanceError('INVALID_ARGUMENT', `ranges: expected at most ${READ_BATCH_MAX_ITEMS} byte ranges per call`);
     const sizes: number[] = [];
     const data: Buffer[] = [];
-    // Where each message's content is, for the whole batch in a few range scans.
-    const where = new Map<number, { store: ArchiveStore; at: BlobLocation }>();
-    const runs = uidRuns(p.ranges.map((r) => Number(r?.uid)));
-    for (const store of this.archive.openStoresList()) {
-      const q = statement(store.db, `SELECT m.uid, b.pack, b.offset, b.length, b.start, b.raw_size FROM messages m JOIN blobs b ON b.sha256 = m.sha256
-        WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?`, 'raw');
-      for (const [a, b] of runs) {
-        for (const [uid, pack, offset, length, start, rawSize] of q.all(f.id, a, b) as number[][]) where.set(uid!, { store, at: { pack: pack!, offset: offset!, length: length!, start: start!, rawSize: rawSize! } });
-      }
-    }
+    const find = this.pages.pagesFor(this.archive.openStoresList(), f.id, p.ranges.map((r) => Number(r?.uid)));
     let total = 0;
     for (const r of p.ranges) {
-      const at = where.get(Number(r?.uid));
+      const at = find(Number(r?.uid));
       if (!at) { sizes.push(-1); data.push(EMPTY); continue; }
-      const raw = at.store.content.readBlob(at.at);
+      const raw = at.page.store[at.row]!.content.readBlob(at.page.location(at.row));
       const start = Math.max(0, Math.min(raw.length, Number(r.start ?? 0) || 0));
       const end = Math.max(start, Math.min(raw.length, r.end === undefined ? raw.length : Number(r.end) || 0));
       total += end - start;

@@ -19,6 +19,16 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** A running instance `acme` with user `jane` (password `pw`) logged in over the `imap` channel. */
+export async function startEngineWithJane(): Promise<{ engine: Engine; acme: InstanceClient; session: string }> {
+  const engine = await startEngine();
+  const acme = await engine.startInstance('acme');
+  await acme.management('CreateUser', { userName: 'jane', privileges: 'login', password: 'pw' });
+  const auth = await acme.authenticate({ user: 'jane', password: 'pw', channel: 'imap' });
+  if (!auth.ok) throw new Error(auth.message);
+  return { engine, acme, session: auth.session };
+}
+
 /** With `portOffset`, the host listens where `coffer import --port-offset N --data DIR` looks for it. */
 export async function startEngine(opts: { portOffset?: number } = {}): Promise<Engine> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coffer-test-'));

@@ -213,7 +213,10 @@ export class ContentArea {
     ttl: BLOCK_CACHE_IDLE_MS,
     updateAgeOnGet: true,
     ttlAutopurge: true,
+    dispose: (block) => { if (this.lastBlock?.data === block) this.lastBlock = null; },
   });
+  /** The block read last: a folder download reads a block's messages one after another. */
+  private lastBlock: { pack: number; offset: number; data: Buffer } | null = null;
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -322,6 +325,8 @@ export class ContentArea {
   }
 
   private blockData(loc: BlockLocation): Buffer {
+    const last = this.lastBlock;
+    if (last && last.pack === loc.pack && last.offset === loc.offset) return last.data;
     const key = `${loc.pack}:${loc.offset}`;
     let raw = this.cache.get(key);
     if (!raw) {
@@ -331,6 +336,7 @@ export class ContentArea {
       raw = decoded;
       this.cache.set(key, raw);
     }
+    this.lastBlock = { pack: loc.pack, offset: loc.offset, data: raw };
     return raw;
   }
 
@@ -403,6 +409,7 @@ export class ContentArea {
     for (const fd of this.readFds.values()) closeSync(fd);
     this.readFds.clear();
     this.cache.clear();
+    this.lastBlock = null;
   }
 }
 
