@@ -10,7 +10,7 @@ import { PreparePool } from './prepare-pool.js';
 import type { PreparedMessage, ImapMeta } from './prepare.js';
 import { FolderTree, Settings, normalizeFolderPath, type Db, type FolderRow } from './instance-db.js';
 import { ArchiveStore, MESSAGE_COLUMNS, rowToMessage, type NewMessageRow, type StoreState, type StoredMessage, STORE_STATES } from './store/store.js';
-import { decompress } from './store/codec.js';
+import { decompressText } from './store/codec.js';
 import { statement, uidRuns } from './store/statements.js';
 import { MetaCache } from './meta-cache.js';
 import { InstanceError } from './errors.js';
@@ -379,7 +379,7 @@ export class Archive {
     return this.metaCache.get(store, messageId, () => {
       const r = statement(store.db, 'SELECT imap FROM messages WHERE id = ?').get(messageId) as { imap: Buffer } | undefined;
       if (!r) throw new InstanceError('NOT_FOUND', 'message not found');
-      const json = decompress(r.imap).toString('utf8');
+      const json = decompressText(r.imap);
       return { meta: JSON.parse(json) as ImapMeta, bytes: json.length };
     });
   }

@@ -31,11 +31,14 @@ export class FolderPage {
   readonly size: Float64Array;
   readonly flags: string[];
   readonly store: ArchiveStore[];
-  /** pack, offset, length, start, rawSize per row. */
-  private readonly loc: Float64Array;
+  /**
+   * pack, offset, length, start, rawSize per row, read when content is first asked for: a header
+   * sync needs none of it, and the join to the blob map is most of a cold page's cost.
+   */
+  private loc: Float64Array | null = null;
 
-  constructor(readonly first: number, rows: { store: ArchiveStore; r: number[]; flags: string }[]) {
-    rows.sort((a, b) => a.r[1]! - b.r[1]!);
+  constructor(private readonly folderId: number, readonly first: number, rows: { store: ArchiveStore; r: unknown[] }[]) {
+    rows.sort((a, b) => (a.r[1] as number) - (b.r[1] as number));
     const n = rows.length;
     this.length = n;
     this.uid = new Float64Array(n);
@@ -45,18 +48,16 @@ export class FolderPage {
     this.size = new Float64Array(n);
     this.flags = new Array<string>(n);
     this.store = new Array<ArchiveStore>(n);
-    this.loc = new Float64Array(n * 5);
-    rows.forEach(({ store, r, flags }, i) => {
-      const [id, uid, modseq, internalDate, size, pack, offset, length, start, rawSize] = r as number[];
-      this.slot[uid! - first] = i;
-      this.uid[i] = uid!;
-      this.id[i] = id!;
-      this.modseq[i] = modseq!;
-      this.internalDate[i] = internalDate!;
-      this.size[i] = size!;
+    rows.forEach(({ store, r }, i) => {
+      const [id, uid, modseq, internalDate, size, flags] = r as [number, number, number, number, number, string];
+      this.slot[uid - first] = i;
+      this.uid[i] = uid;
+      this.id[i] = id;
+      this.modseq[i] = modseq;
+      this.internalDate[i] = internalDate;
+      this.size[i] = size;
       this.flags[i] = flags;
       this.store[i] = store;
-      this.loc.set([pack!, offset!, length!, start!, rawSize!], i * 5);
     });
   }
 
@@ -67,13 +68,28 @@ export class FolderPage {
   }
 
   location(i: number): BlobLocation {
-    const l = this.loc;
+    const l = this.loc ?? this.loadLocations();
     const at = i * 5;
     return { pack: l[at]!, offset: l[at + 1]!, length: l[at + 2]!, start: l[at + 3]!, rawSize: l[at + 4]! };
   }
+
+  private loadLocations(): Float64Array {
+    const loc = new Float64Array(this.length * 5);
+    for (const store of new Set(this.store)) {
+      for (const r of statement(store.db, LOCATION_SQL, 'raw').all(this.folderId, this.first, this.first + PAGE_UIDS - 1) as number[][]) {
+        const i = this.rowOf(r[0]!);
+        // Only rows of this store: a UID lives in one store, and a row another store holds keeps its own.
+        if (i >= 0 && this.store[i] === store) loc.set(r.slice(1, 6), i * 5);
+      }
+    }
+    this.loc = loc;
+    return loc;
+  }
 }
 
-const PAGE_SQL = `SELECT m.id, m.uid, m.modseq, m.internal_date, m.size, b.pack, b.offset, b.length, b.start, b.raw_size, m.flags
+/** The covering index messages_folder_sync answers this without reading table rows. */
+const PAGE_SQL = 'SELECT id, uid, modseq, internal_date, size, flags FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?';
+const LOCATION_SQL = `SELECT m.uid, b.pack, b.offset, b.length, b.start, b.raw_size
   FROM messages m JOIN blobs b ON b.sha256 = m.sha256 WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?`;
 
 export class FolderPages {
@@ -111,13 +127,11 @@ export class FolderPages {
   }
 
   private load(stores: ArchiveStore[], folderId: number, first: number): FolderPage {
-    const rows: { store: ArchiveStore; r: number[]; flags: string }[] = [];
+    const rows: { store: ArchiveStore; r: unknown[] }[] = [];
     for (const store of stores) {
-      for (const r of statement(store.db, PAGE_SQL, 'raw').all(folderId, first, first + PAGE_UIDS - 1) as unknown[][]) {
-        rows.push({ store, r: r as number[], flags: r[10] as string });
-      }
+      for (const r of statement(store.db, PAGE_SQL, 'raw').all(folderId, first, first + PAGE_UIDS - 1) as unknown[][]) rows.push({ store, r });
     }
-    return new FolderPage(first, rows);
+    return new FolderPage(folderId, first, rows);
   }
 
   /** Forgets every page when a store was written (by this process: the stores' only writer) or the open stores changed. */

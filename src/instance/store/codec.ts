@@ -36,11 +36,6 @@ export const META_DICTIONARY = Buffer.from([
   ' ((\"" NIL \"" \"")) ((\"" NIL \"" \"")) ((\"" NIL \"" \"")) ((\"" NIL \"" \"")) NIL NIL NIL \"<',
 ].join(''), 'utf8');
 
-export function decompress(data: Buffer): Buffer {
-  if (data[0] === DICTIONARY_FORMAT) return zlib.inflateRawSync(data.subarray(1), { dictionary: META_DICTIONARY });
-  return zlib.brotliDecompressSync(data);
-}
-
 const DEFLATE_OPTIONS: zlib.ZlibOptions = { level: 6, dictionary: META_DICTIONARY };
 
 /** The native stream under a zlib object: what `zlib.deflateRawSync` drives, one call per record here. */
@@ -50,47 +45,79 @@ interface NativeStream {
   onerror: unknown;
 }
 interface Reused { stream: NativeStream; state: Uint32Array; out: Buffer; failed: boolean }
-let reused: Reused | null | undefined;
 
 /**
- * One raw deflate stream kept for every record of this thread, reset between records (which sets
- * the dictionary again): `zlib.deflateRawSync` builds a stream object, a native stream and a 16 KiB
- * output buffer for each call, which cost more than compressing the ~1.3 KB record (~50 µs of the
- * ~80 µs per record). It drives the native handle as Node's own synchronous path does
- * (`_handle.writeSync`, `_writeState` = [output left, input left]); null where that is not there.
+ * One raw deflate (or inflate) stream kept for every record of this thread, reset between records
+ * (which sets the dictionary again): `zlib.deflateRawSync` and `inflateRawSync` build a stream
+ * object, a native stream and a 16 KiB output buffer for each call, which cost more than the
+ * ~1.3 KB record (~50 µs of the ~80 µs per record written; most of a cold header sync's zlib
+ * time). It drives the native handle as Node's own synchronous path does (`_handle.writeSync`,
+ * `_writeState` = [output left, input left]); null where that is not there.
  */
-function reusedStream(): Reused | null {
-  if (reused !== undefined) return reused;
-  reused = null;
+function reusableStream(z: unknown): Reused | null {
   try {
-    const z = zlib.createDeflateRaw(DEFLATE_OPTIONS) as unknown as { _handle?: NativeStream; _writeState?: Uint32Array };
-    const stream = z._handle;
-    const state = z._writeState;
+    const { _handle: stream, _writeState: state } = z as { _handle?: NativeStream; _writeState?: Uint32Array };
     if (stream && typeof stream.writeSync === 'function' && typeof stream.reset === 'function' && state instanceof Uint32Array && state.length >= 2) {
       const r: Reused = { stream, state, out: Buffer.allocUnsafeSlow(64 * 1024), failed: false };
       stream.onerror = () => { r.failed = true; };
-      reused = r;
+      return r;
     }
-  } catch { /* the plain path below */ }
-  return reused;
+  } catch { /* the plain path */ }
+  return null;
+}
+
+/**
+ * Runs one whole record through a reused stream; its output starts at `outOffset` of the reused
+ * buffer. Null when the stream failed or the record does not fit (the caller takes the plain path).
+ */
+function runWhole(r: Reused | null, input: Buffer, outOffset: number): Buffer | null {
+  if (!r || r.failed) return null;
+  r.stream.reset();
+  r.stream.writeSync(zlib.constants.Z_FINISH, input, 0, input.length, r.out, outOffset, r.out.length - outOffset);
+  const outLeft = r.state[0]!, inLeft = r.state[1]!;
+  // Output room left after Z_FINISH means the stream ended; otherwise (a huge record) the plain path.
+  if (r.failed || inLeft !== 0 || outLeft === 0) return null;
+  return r.out.subarray(0, r.out.length - outLeft);
+}
+
+/** A buffer of its own (the reused output buffer is overwritten by the next record). */
+function own(b: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(b.length);
+  b.copy(copy);
+  return copy;
+}
+
+let deflater: Reused | null | undefined;
+let inflater: Reused | null | undefined;
+
+export function decompress(data: Buffer): Buffer {
+  return decompressWith(data, own);
+}
+
+/** A record's JSON text, decoded straight from the reused output buffer (a cold header sync reads thousands). */
+export function decompressText(data: Buffer): string {
+  return decompressWith(data, (b) => b.toString('utf8'));
+}
+
+function decompressWith<T>(data: Buffer, take: (b: Buffer) => T): T {
+  if (data[0] !== DICTIONARY_FORMAT) return take(zlib.brotliDecompressSync(data));
+  // A damaged record fails its stream: the next record gets a fresh one.
+  if (inflater?.failed) inflater = undefined;
+  if (inflater === undefined) inflater = reusableStream(zlib.createInflateRaw({ dictionary: META_DICTIONARY }));
+  const fast = runWhole(inflater, data.subarray(1), 0);
+  return take(fast ?? zlib.inflateRawSync(data.subarray(1), { dictionary: META_DICTIONARY }));
 }
 
 /** One metadata record: JSON, deflated with the dictionary, in a buffer of its own. */
 export function compressJson(value: unknown): Buffer {
   const json = Buffer.from(JSON.stringify(value), 'utf8');
-  const r = reusedStream();
-  if (r && !r.failed) {
-    r.stream.reset();
-    r.stream.writeSync(zlib.constants.Z_FINISH, json, 0, json.length, r.out, 1, r.out.length - 1);
-    const outLeft = r.state[0]!, inLeft = r.state[1]!;
-    // Output room left after Z_FINISH means the stream ended; otherwise (a huge record) the plain path.
-    if (!r.failed && inLeft === 0 && outLeft > 0) {
-      const length = r.out.length - outLeft;
-      const record = Buffer.allocUnsafeSlow(length);
-      r.out.copy(record, 0, 0, length);
-      record[0] = DICTIONARY_FORMAT;
-      return record;
-    }
+  if (deflater?.failed) deflater = undefined;
+  if (deflater === undefined) deflater = reusableStream(zlib.createDeflateRaw(DEFLATE_OPTIONS));
+  const fast = runWhole(deflater, json, 1);
+  if (fast) {
+    const record = own(fast);
+    record[0] = DICTIONARY_FORMAT;
+    return record;
   }
   const deflated = zlib.deflateRawSync(json, DEFLATE_OPTIONS);
   const out = Buffer.allocUnsafeSlow(1 + deflated.length);
@@ -100,5 +127,5 @@ export function compressJson(value: unknown): Buffer {
 }
 
 export function decompressJson<T>(data: Buffer): T {
-  return JSON.parse(decompress(data).toString('utf8')) as T;
+  return JSON.parse(decompressText(data)) as T;
 }
