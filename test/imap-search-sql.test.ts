@@ -106,4 +106,19 @@ describe('IMAP SEARCH: the SQL answer equals the row-by-row answer', () => {
     }
     expect(await acme.search({ session, folderId, criteria: forceRows({ key: 'body', value: 'plumbovine' }) })).toEqual(found);
   });
+
+  it('answers a word for the selected folder only, also when the folder spans two stores', async () => {
+    const word = (k: number, folder: string) => ({ name: `${folder}-${k}`, folder, raw: Buffer.from(`From: c@example.com\r\nSubject: ${folder} ${k}\r\n\r\nThe gravimetric survey ${k}.\r\n`) });
+    await acme.ingest('jane', [word(1, 'mix'), word(1, 'other'), word(2, 'other')]);
+    await acme.management('CreateStore', { name: 'second', requestedState: 'current' });
+    await acme.ingest('jane', [word(2, 'mix'), word(3, 'other')]);
+    const otherId = (await acme.listFolders({ session })).find((f) => f.path.endsWith('/other'))!.id;
+    await new Promise((r) => setTimeout(r, 1000)); // the vocabulary copy catches up: the index alone answers
+    for (const [id, n] of [[folderId, 2], [otherId, 3]] as const) {
+      const c: SearchCriterion = { key: 'body', value: 'gravimetric' };
+      const fast = await acme.search({ session, folderId: id, criteria: c });
+      expect(fast).toHaveLength(n);
+      expect(await acme.search({ session, folderId: id, criteria: forceRows(c) })).toEqual(fast);
+    }
+  });
 });

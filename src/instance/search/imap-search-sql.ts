@@ -14,7 +14,13 @@ import { substringCandidatesQuery, type Columns } from './fts-query.js';
  * scan (SQLite, without statistics, picks any index starting with folder_id, and a FROM test read
  * from `messages_folder_from` needs no row until it matches: a third faster at 100,000 messages).
  */
-export interface SqlCondition { sql: string; params: (string | number)[]; index?: 'messages_folder_from' }
+export interface SqlCondition {
+  sql: string;
+  params: (string | number)[];
+  index?: 'messages_folder_from';
+  /** Set when the condition is exactly "the index matches this expression": the caller may ask the index alone. */
+  fts?: string;
+}
 
 /** Keys whose index columns hold exactly the text the key searches (FROM/TO/CC/BCC share one column, so FROM is checked against its row value). */
 const STRING_COLUMNS: Record<'text' | 'body' | 'subject', Columns | null> = { text: null, body: ['body'], subject: ['subject'] };
@@ -72,7 +78,7 @@ export function searchCondition(n: SearchCriterion, store: ArchiveStore, below: 
     case 'subject': {
       if (n.value === '') return null;
       const q = substringCandidatesQuery(store.index, n.value, STRING_COLUMNS.subject);
-      return q !== null && q.exact && covered(q) ? { sql: 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)', params: [q.expr] } : rowStringCondition(store, 'subject', ['subject'], n.value, below);
+      return q !== null && q.exact && covered(q) ? indexMatch(q.expr) : rowStringCondition(store, 'subject', ['subject'], n.value, below);
     }
     case 'to': case 'cc': case 'bcc': case 'header': return null;
     case 'text': case 'body': {
@@ -81,10 +87,12 @@ export function searchCondition(n: SearchCriterion, store: ArchiveStore, below: 
       const q = substringCandidatesQuery(store.index, n.value, STRING_COLUMNS[n.key]);
       // Newer mail than the vocabulary copy needs reading: the row path does that.
       if (q === null || !q.exact || !covered(q)) return null;
-      return { sql: 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)', params: [q.expr] };
+      return indexMatch(q.expr);
     }
   }
 }
+
+const indexMatch = (expr: string): SqlCondition => ({ sql: 'id IN (SELECT rowid FROM idx.fts WHERE fts MATCH ?)', params: [expr], fts: expr });
 
 /**
  * A key whose decoded value is kept in the row (SUBJECT, FROM): the index narrows when it can,

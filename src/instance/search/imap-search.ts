@@ -8,6 +8,7 @@ import type { Archive } from '../archive.js';
 import { MESSAGE_COLUMNS, rowToMessage, type ArchiveStore, type StoredMessage } from '../store/store.js';
 import { statement } from '../store/statements.js';
 import { searchCondition } from './imap-search-sql.js';
+import { uidsOfRows } from './folder-ids.js';
 import { vocabularyNewerThan } from './vocabulary.js';
 import { decodeHeaderValue, parseMessage } from '../../common/mime/index.js';
 import { ftsRowids, substringCandidatesQuery, type Columns } from './fts-query.js';
@@ -185,9 +186,15 @@ export function searchFolder(archive: Archive, folderId: number, criteria: Searc
     const whole = searchCondition(criteria, store, newer);
     if (whole !== null) {
       // Every key answered by the row or the index: one query, no message is read.
-      const upTo = newer === null ? '' : ` AND id <= ${Number(newer)}`;
-      const indexed = whole.index === undefined ? '' : ` INDEXED BY ${whole.index}`;
-      for (const uid of store.db.prepare(`SELECT uid FROM messages${indexed} WHERE folder_id = ?${upTo} AND (${whole.sql})`).pluck().all(folderId, ...whole.params) as number[]) uids.push(uid);
+      if (whole.fts !== undefined) {
+        // One word the index answers exactly: its row ids, matched to the folder in memory.
+        const rowIds = statement(store.db, 'SELECT rowid FROM idx.fts WHERE fts MATCH ?', 'pluck').all(whole.fts) as number[];
+        for (const uid of uidsOfRows(store, folderId, rowIds, newer)) uids.push(uid);
+      } else {
+        const upTo = newer === null ? '' : ` AND id <= ${Number(newer)}`;
+        const indexed = whole.index === undefined ? '' : ` INDEXED BY ${whole.index}`;
+        for (const uid of store.db.prepare(`SELECT uid FROM messages${indexed} WHERE folder_id = ?${upTo} AND (${whole.sql})`).pluck().all(folderId, ...whole.params) as number[]) uids.push(uid);
+      }
       if (newer !== null) {
         for (const r of statement(store.db, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE folder_id = ? AND id > ?`).all(folderId, newer) as Parameters<typeof rowToMessage>[0][]) candidates.push({ store, msg: rowToMessage(r), index: candidates.length });
       }
