@@ -5,18 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawImapClient, startHarness, type Harness } from './imap-harness.js';
+import { fuzzRun, prng } from './helpers/fuzz-run.js';
 
-/** mulberry32: small, fast, deterministic. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const run = fuzzRun('command layer fuzz', 0xc0ffee, 20_000);
 
 const COMMANDS = ['FETCH', 'UID FETCH', 'SEARCH', 'UID SEARCH', 'LIST', 'LSUB', 'STATUS', 'SELECT', 'EXAMINE', 'STORE', 'UID STORE', 'COPY', 'UID MOVE', 'NOOP', 'CHECK', 'ID', 'ENABLE', 'NAMESPACE', 'UNSELECT', 'EXPUNGE', 'UID EXPUNGE', 'CLOSE', 'CAPABILITY', 'SUBSCRIBE', 'CREATE', 'RENAME', 'DELETE', 'XNOPE'];
 const WORDS = [
@@ -58,16 +49,17 @@ describe('command layer fuzz', () => {
     await h?.close();
   });
 
-  it('answers 1,500 grammar-shaped and random commands without SERVERBUG and leaves the archive unchanged', async () => {
-    const next = random(0xc0ffee);
+  it(`answers ${run.long ? 'grammar-shaped and random commands for the whole run' : '1,500 grammar-shaped and random commands'} without SERVERBUG and leaves the archive unchanged`, async () => {
+    const next = prng(run.seed);
     let client = await RawImapClient.connectTls(h.tlsPort);
     await client.readLine();
     await client.login();
     await client.command('s0', 'EXAMINE INBOX');
     const answers: string[] = [];
     let reconnects = 0;
-    const deadline = Date.now() + 20_000;
-    for (let n = 1; n <= 1_500 && Date.now() < deadline; n++) {
+    const deadline = Date.now() + run.ms;
+    let n = 1;
+    for (; (run.long || n <= 1_500) && Date.now() < deadline; n++) {
       const body = next() < 0.8 ? grammarCommand(next) : randomLine(next);
       client.write(`f${n} ${body}\r\nz${n} NOOP\r\n`);
       let lines: string[];
@@ -88,6 +80,7 @@ describe('command layer fuzz', () => {
       if (!/^\* /.test(lines[0] ?? '') && lines.length === 0) throw new Error('empty answer');
       if (lines.some((l) => l.startsWith('* BYE'))) break;
     }
+    if (run.long) console.log(`command layer fuzz: ${n - 1} commands, ${answers.length} tagged answers, ${reconnects} reconnects after fatal input`);
     expect(answers.length).toBeGreaterThan(500);
     expect(new Set(answers)).toEqual(new Set(['OK', 'NO', 'BAD']));
     expect(reconnects).toBeLessThan(20);
@@ -97,5 +90,5 @@ describe('command layer fuzz', () => {
     await check.login();
     expect(await check.command('c1', 'STATUS INBOX (MESSAGES)')).toEqual([`* STATUS INBOX (MESSAGES ${h.inbox.length})`, 'c1 OK Status completed.']);
     check.close();
-  });
+  }, run.timeoutMs);
 });

@@ -6,18 +6,9 @@ import { parseListArguments } from '../src/cas/imap/protocol/list-args.js';
 import { sequenceSetFromToken } from '../src/cas/imap/protocol/sequence-set.js';
 import { decodeMutf7 } from '../src/cas/imap/protocol/mutf7.js';
 import type { Token } from '../src/cas/imap/protocol/tokens.js';
+import { fuzzRun, prng } from './helpers/fuzz-run.js';
 
-/** mulberry32: a small deterministic PRNG so a failure can be replayed from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const run = fuzzRun('parser fuzz', 20260401, 2000);
 
 const LIMITS = { maxLineBytes: 512, maxLiteralBytes: 64, maxCommandLiteralTotalBytes: 128, maxAppendLiteralBytes: 4096, maxListDepth: 6 };
 
@@ -91,11 +82,11 @@ function exerciseArgumentParsers(event: ParserEvent): void {
 
 describe('IMAP parser fuzzing', () => {
   it('never throws and never holds more than its limits on random and grammar-shaped input', () => {
-    const random = prng(20260401);
+    const random = prng(run.seed);
     let parser = new CommandParser({ limits: LIMITS });
     let fatalErrors = 0;
     const retainedBound = LIMITS.maxLineBytes + 1 + LIMITS.maxLiteralBytes + LIMITS.maxCommandLiteralTotalBytes;
-    const deadline = Date.now() + 2000;
+    const deadline = Date.now() + run.ms;
     let rounds = 0;
     let commands = 0;
     let errors = 0;
@@ -141,9 +132,10 @@ describe('IMAP parser fuzzing', () => {
         expect(parser.retainedBytes).toBeLessThanOrEqual(retainedBound);
       }
     }
+    if (run.long) console.log(`parser fuzz: ${rounds} inputs, ${commands} commands, ${errors} errors (${fatalErrors} fatal)`);
     expect(rounds).toBeGreaterThan(1000);
     expect(fatalErrors).toBeGreaterThan(0);
     expect(commands).toBeGreaterThan(100);
     expect(errors).toBeGreaterThan(100);
-  });
+  }, run.timeoutMs);
 });
