@@ -15,14 +15,5 @@ export function fuzzRun(name: string, defaultSeed: number, defaultMs: number): F
   return { seed, ms, long, timeoutMs: ms + 60_000 };
 }
 
-/** mulberry32: small, fast, deterministic, so a failure can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the sample data uses: a failure replays from its seed. */
+export { seededRandom as prng } from '../../src/common/random.js';
