@@ -8,20 +8,27 @@
  * store whose database changed adds the rows above the highest id known; ids grow with every
  * insert.
  */
+import { LRUCache } from 'lru-cache';
 import type { ArchiveStore } from '../store/store.js';
 import { statement } from '../store/statements.js';
 
 interface FolderIds { changes: number; ids: number[]; uids: number[] }
 
-const perStore = new WeakMap<ArchiveStore, Map<number, FolderIds>>();
-/** Folders remembered per store; a store has few folders that are searched often. */
-const MAX_FOLDERS_PER_STORE = 64;
+/** Two numbers a message: 32 MB is two million messages of searched folders. */
+const REMEMBERED_BYTES = 32 * 1024 * 1024;
+/** Larger folders are matched in SQL: reading their ids at every search would cost more. */
+export const MAX_REMEMBERED_FOLDER = 1_000_000;
+const remembered = new LRUCache<string, FolderIds>({ maxSize: REMEMBERED_BYTES, sizeCalculation: (e) => 64 + e.ids.length * 16 });
+/** A number per open store object: a store reopened (recovered) starts with nothing remembered. */
+const storeKeys = new WeakMap<ArchiveStore, number>();
+let nextStoreKey = 1;
 
 function folderIds(store: ArchiveStore, folderId: number): FolderIds {
-  let folders = perStore.get(store);
-  if (!folders) { folders = new Map(); perStore.set(store, folders); }
+  let storeKey = storeKeys.get(store);
+  if (storeKey === undefined) { storeKey = nextStoreKey++; storeKeys.set(store, storeKey); }
+  const key = `${storeKey}:${folderId}`;
   const changes = statement(store.db, 'SELECT total_changes()', 'pluck').get() as number;
-  let entry = folders.get(folderId);
+  let entry = remembered.get(key);
   if (entry && entry.changes === changes) return entry;
   const above = entry && entry.ids.length > 0 ? entry.ids[entry.ids.length - 1]! : 0;
   // Two plucked columns in the same (UID) order: rows as arrays cost twice as much at 100,000.
@@ -30,13 +37,10 @@ function folderIds(store: ArchiveStore, folderId: number): FolderIds {
   const order = newIds.map((_, i) => i);
   // Ids grow with UIDs when mail is archived in order; a recovered store may differ.
   if (!newIds.every((id, i) => i === 0 || newIds[i - 1]! < id)) order.sort((a, b) => newIds[a]! - newIds[b]!);
-  if (!entry) {
-    if (folders.size >= MAX_FOLDERS_PER_STORE) folders.delete(folders.keys().next().value!);
-    entry = { changes, ids: [], uids: [] };
-    folders.set(folderId, entry);
-  }
+  entry ??= { changes, ids: [], uids: [] };
   for (const i of order) { entry.ids.push(newIds[i]!); entry.uids.push(newUids[i]!); }
   entry.changes = changes;
+  remembered.set(key, entry); // again: its size has grown
   return entry;
 }
 

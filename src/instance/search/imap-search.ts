@@ -8,7 +8,7 @@ import type { Archive } from '../archive.js';
 import { MESSAGE_COLUMNS, rowToMessage, type ArchiveStore, type StoredMessage } from '../store/store.js';
 import { statement } from '../store/statements.js';
 import { searchCondition } from './imap-search-sql.js';
-import { uidsOfRows } from './folder-ids.js';
+import { MAX_REMEMBERED_FOLDER, uidsOfRows } from './folder-ids.js';
 import { vocabularyNewerThan } from './vocabulary.js';
 import { decodeHeaderValue, parseMessage } from '../../common/mime/index.js';
 import { ftsRowids, substringCandidatesQuery, type Columns } from './fts-query.js';
@@ -186,7 +186,7 @@ export function searchFolder(archive: Archive, folderId: number, criteria: Searc
     const whole = searchCondition(criteria, store, newer);
     if (whole !== null) {
       // Every key answered by the row or the index: one query, no message is read.
-      if (whole.fts !== undefined) {
+      if (whole.fts !== undefined && (archive.folders.get(folderId)?.messages ?? Infinity) <= MAX_REMEMBERED_FOLDER) {
         // One word the index answers exactly: its row ids, matched to the folder in memory.
         const rowIds = statement(store.db, 'SELECT rowid FROM idx.fts WHERE fts MATCH ?', 'pluck').all(whole.fts) as number[];
         for (const uid of uidsOfRows(store, folderId, rowIds, newer)) uids.push(uid);
