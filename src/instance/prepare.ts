@@ -96,6 +96,9 @@ const MIN_RUN_BYTES = 8 * 1024;
  */
 const MIN_STORED_ENTROPY_BITS = 7.8;
 
+/** The base64 runs ingest stores decoded, for content written again (CompactStore, MergeStore). */
+export function storedRuns(crlf: Buffer): Base64Run[] { return base64Runs(crlf, parseMessage(crlf).root); }
+
 /** Base64 bodies of leaf parts that encode back to exactly the same bytes (lines of one length, CRLF, standard alphabet, padding). */
 export function base64Runs(crlf: Buffer, root: MimePart): Base64Run[] {
   const runs: Base64Run[] = [];

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { prepareMessage, prepareMessageFull, type PreparedMessage } from '../prepare.js';
+import { prepareMessage, prepareMessageFull, storedRuns, type PreparedMessage } from '../prepare.js';
 import { ContentArea, type BlobLocation, type RecoveryRecord } from './content-pack.js';
 import { ArchiveStore, MESSAGE_COLUMNS, rowToMessage } from './store.js';
 import { INSERT_FTS_SQL } from './store-db.js';
@@ -160,7 +160,7 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
   let n = 0;
   for (const rec of store.content.scan()) {
     if (++n % 1000 === 0) { checkAbort(signal); progress(Math.min(90, Math.round(n / 100)), `copied ${n} records`); }
-    if (rec.magic === 'blob' && used.has(rec.sha256) && !moved.has(rec.sha256)) moved.set(rec.sha256, out.addBlob(rec.sha256, Buffer.from(rec.data)));
+    if (rec.magic === 'blob' && used.has(rec.sha256) && !moved.has(rec.sha256)) moved.set(rec.sha256, out.addBlob(rec.sha256, Buffer.from(rec.data), storedRuns(rec.data)));
   }
   // Recovery records are written afresh from the rows: current folder names, no records of removed messages.
   for (const r of store.db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages`).all() as Parameters<typeof rowToMessage>[0][]) {

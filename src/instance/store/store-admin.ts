@@ -9,6 +9,7 @@ import { InstanceError } from '../errors.js';
 import { normalizeFolderPath } from '../instance-db.js';
 import { MESSAGE_COLUMNS, rowToMessage, type ArchiveStore, type NewMessageRow } from './store.js';
 import { indexRows, type Progress } from './maintenance.js';
+import { storedRuns } from '../prepare.js';
 
 function checkAbort(signal?: AbortSignal): void {
   if (signal?.aborted) throw new InstanceError('CANCELLED', 'cancelled by request');
@@ -77,7 +78,11 @@ export async function mergeStore(archive: Archive, targetId: number, sourceId: n
       const m = rowToMessage(r);
       const f = archive.folders.get(m.folderId);
       if (!f) continue;
-      if (!target.hasBlob(m.sha256) && !added.has(m.sha256)) { blobs.push(target.addBlob(m.sha256, Buffer.from(source.readRaw(m.sha256)))); added.add(m.sha256); }
+      if (!target.hasBlob(m.sha256) && !added.has(m.sha256)) {
+        const raw = Buffer.from(source.readRaw(m.sha256));
+        blobs.push(target.addBlob(m.sha256, raw, storedRuns(raw)));
+        added.add(m.sha256);
+      }
       target.addRecovery({ kind: 'message', sha256: m.sha256, folder: f.path, uid: m.uid, flags: m.flags, internalDate: m.internalDate, archivedAt: Date.now(), uidValidity: f.uid_validity });
       // The index keeps no text of its own (contentless): merged rows are indexed again from content.
       batch.push({ ...m, imap: r.imap, folderPath: f.path, uidValidity: f.uid_validity, fts: { subject: '', addresses: '', body: '', attachmentNames: '', attachmentText: '', headers: '' } });

@@ -5,7 +5,7 @@
  */
 import { existsSync, rmSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ContentArea, type BlobLocation, type CompressedBlock, type RecoveryRecord } from './content-pack.js';
+import { ContentArea, type Base64Run, type BlobLocation, type CompressedBlock, type RecoveryRecord } from './content-pack.js';
 import { INSERT_FTS_SQL, openIndexDb, openStoreDb, type Db } from './store-db.js';
 import { IndexWriter, type IndexRow } from './index-writer.js';
 import type { Logger } from '../../common/logger.js';
@@ -119,8 +119,8 @@ export class ArchiveStore {
   hasMessageInFolder(folderId: number, sha256: string): boolean { return this.stmts.hasInFolder.get(folderId, sha256) !== undefined; }
 
   /** Queues content for a batch; nothing is visible until `commitBatch`. */
-  addBlob(sha256: string, raw: Buffer): { sha256: string; location: () => BlobLocation } {
-    return { sha256, ...this.content.addBlob(sha256, raw) };
+  addBlob(sha256: string, raw: Buffer, runs?: readonly Base64Run[]): { sha256: string; location: () => BlobLocation } {
+    return { sha256, ...this.content.addBlob(sha256, raw, runs) };
   }
 
   addRecovery(rec: RecoveryRecord): void { this.content.addRecovery(rec); }
