@@ -7,7 +7,7 @@
  *
  * A page is valid while nothing was written: the owner clears all pages when the instance
  * database changes (Reader), and `pagesFor` clears them when any open store's database has
- * changed (ingest, deletion, CompactStore moving blobs) or the set of open stores is another.
+ * changed (ingest, CompactStore moving blobs) or the set of open stores is another.
  * Pages hold numbers in typed arrays, about 100 bytes a message.
  */
 import { LRUCache } from 'lru-cache';

@@ -80,32 +80,17 @@ function runWhole(r: Reused | null, input: Buffer, outOffset: number): Buffer | 
   return r.out.subarray(0, r.out.length - outLeft);
 }
 
-/** A buffer of its own (the reused output buffer is overwritten by the next record). */
-function own(b: Buffer): Buffer {
-  const copy = Buffer.allocUnsafeSlow(b.length);
-  b.copy(copy);
-  return copy;
-}
-
 let deflater: Reused | null | undefined;
 let inflater: Reused | null | undefined;
 
-export function decompress(data: Buffer): Buffer {
-  return decompressWith(data, own);
-}
-
 /** A record's JSON text, decoded straight from the reused output buffer (a cold header sync reads thousands). */
 export function decompressText(data: Buffer): string {
-  return decompressWith(data, (b) => b.toString('utf8'));
-}
-
-function decompressWith<T>(data: Buffer, take: (b: Buffer) => T): T {
-  if (data[0] !== DICTIONARY_FORMAT) return take(zlib.brotliDecompressSync(data));
+  if (data[0] !== DICTIONARY_FORMAT) return zlib.brotliDecompressSync(data).toString('utf8');
   // A damaged record fails its stream: the next record gets a fresh one.
   if (inflater?.failed) inflater = undefined;
   if (inflater === undefined) inflater = reusableStream(zlib.createInflateRaw({ dictionary: META_DICTIONARY }));
   const fast = runWhole(inflater, data.subarray(1), 0);
-  return take(fast ?? zlib.inflateRawSync(data.subarray(1), { dictionary: META_DICTIONARY }));
+  return (fast ?? zlib.inflateRawSync(data.subarray(1), { dictionary: META_DICTIONARY })).toString('utf8');
 }
 
 /** One metadata record: JSON, deflated with the dictionary, in a buffer of its own. */
@@ -115,7 +100,9 @@ export function compressJson(value: unknown): Buffer {
   if (deflater === undefined) deflater = reusableStream(zlib.createDeflateRaw(DEFLATE_OPTIONS));
   const fast = runWhole(deflater, json, 1);
   if (fast) {
-    const record = own(fast);
+    // A buffer of its own: the reused output buffer is overwritten by the next record.
+    const record = Buffer.allocUnsafeSlow(fast.length);
+    fast.copy(record);
     record[0] = DICTIONARY_FORMAT;
     return record;
   }
@@ -124,8 +111,4 @@ export function compressJson(value: unknown): Buffer {
   out[0] = DICTIONARY_FORMAT;
   deflated.copy(out, 1);
   return out;
-}
-
-export function decompressJson<T>(data: Buffer): T {
-  return JSON.parse(decompressText(data)) as T;
 }
