@@ -69,6 +69,17 @@ describe('remembered FETCH rows (folder pages)', () => {
     expect((await acme.fetchMeta({ session, folderId, uids: [999, 305, 305, 1], fields: [] })).map((m) => m.uid)).toEqual([1, 305]);
   });
 
+  it('answers a scattered request (a few UIDs of many pages) with the same rows and bytes', async () => {
+    // New mail elsewhere drops every remembered page: the few UIDs asked per page are read alone.
+    await acme.ingest('jane', [{ name: 'elsewhere', folder: 'Elsewhere', raw: Buffer.from('Subject: elsewhere\r\n\r\nx\r\n') }]);
+    const scattered = [2, 3, 130, 257, 301, 309];
+    const metas = await acme.fetchMeta({ session, folderId, uids: scattered, fields: [] });
+    expect(metas.map((m) => m.uid)).toEqual(scattered);
+    const bodies = await acme.readMessages({ session, folderId, ranges: scattered.map((uid) => ({ uid })) });
+    bodies.forEach((b, i) => expect('data' in b && b.data.toString('latin1')).toBe(expected.get(scattered[i]!)));
+    expect(await checkAll()).toHaveLength(310);
+  });
+
   it('reads the moved content after CompactStore', async () => {
     const stores = await acme.management<StoreInfo[]>('GetStores', {});
     await checkAll();

@@ -13,11 +13,16 @@
 import { LRUCache } from 'lru-cache';
 import type { ArchiveStore } from './store/store.js';
 import type { BlobLocation } from './store/content-pack.js';
-import { statement } from './store/statements.js';
+import { statement, uidRuns } from './store/statements.js';
 
 export const PAGE_UIDS = 256;
 /** 1,024 pages: up to 262,144 messages, about 25 MB. */
 const MAX_PAGES = 1024;
+/**
+ * A request that wants fewer UIDs of a page not remembered yet reads just those rows and keeps
+ * nothing: a scattered FETCH (the hits of a SEARCH) would otherwise read 256 rows for each.
+ */
+const MIN_UIDS_TO_READ_PAGE = 16;
 
 /** The rows of one folder whose UIDs fall in [first, first + PAGE_UIDS). */
 export class FolderPage {
@@ -37,7 +42,11 @@ export class FolderPage {
    */
   private loc: Float64Array | null = null;
 
-  constructor(private readonly folderId: number, readonly first: number, rows: { store: ArchiveStore; r: unknown[] }[]) {
+  /**
+   * `ranges`: the UID ranges the rows were read for (the whole page, or the few UIDs a scattered
+   * request wanted); locations are read for the same ranges.
+   */
+  constructor(private readonly folderId: number, readonly first: number, private readonly ranges: readonly [number, number][], rows: { store: ArchiveStore; r: unknown[] }[]) {
     rows.sort((a, b) => (a.r[1] as number) - (b.r[1] as number));
     const n = rows.length;
     this.length = n;
@@ -76,10 +85,12 @@ export class FolderPage {
   private loadLocations(): Float64Array {
     const loc = new Float64Array(this.length * 5);
     for (const store of new Set(this.store)) {
-      for (const r of statement(store.db, LOCATION_SQL, 'raw').all(this.folderId, this.first, this.first + PAGE_UIDS - 1) as number[][]) {
-        const i = this.rowOf(r[0]!);
-        // Only rows of this store: a UID lives in one store, and a row another store holds keeps its own.
-        if (i >= 0 && this.store[i] === store) loc.set(r.slice(1, 6), i * 5);
+      for (const [a, b] of this.ranges) {
+        for (const r of statement(store.db, LOCATION_SQL, 'raw').all(this.folderId, a, b) as number[][]) {
+          const i = this.rowOf(r[0]!);
+          // Only rows of this store: a UID lives in one store, and a row another store holds keeps its own.
+          if (i >= 0 && this.store[i] === store) loc.set(r.slice(1, 6), i * 5);
+        }
       }
     }
     this.loc = loc;
@@ -105,15 +116,21 @@ export class FolderPages {
    */
   pagesFor(stores: ArchiveStore[], folderId: number, uids: Iterable<number>): (uid: number) => { page: FolderPage; row: number } | null {
     this.dropIfChanged(stores);
-    const byFirst = new Map<number, FolderPage>();
+    const wanted = new Map<number, number[]>();
     for (const uid of uids) {
       if (!Number.isSafeInteger(uid) || uid <= 0) continue;
       const first = uid - (uid % PAGE_UIDS);
-      if (byFirst.has(first)) continue;
+      const list = wanted.get(first);
+      if (list) list.push(uid);
+      else wanted.set(first, [uid]);
+    }
+    const byFirst = new Map<number, FolderPage>();
+    for (const [first, list] of wanted) {
       const key = `${folderId}:${first}`;
       let page = this.pages.get(key);
-      if (!page) {
-        page = this.load(stores, folderId, first);
+      if (!page && list.length < MIN_UIDS_TO_READ_PAGE) page = this.load(stores, folderId, first, uidRuns(list));
+      else if (!page) {
+        page = this.load(stores, folderId, first, [[first, first + PAGE_UIDS - 1]]);
         this.pages.set(key, page);
       }
       byFirst.set(first, page);
@@ -126,12 +143,14 @@ export class FolderPages {
     };
   }
 
-  private load(stores: ArchiveStore[], folderId: number, first: number): FolderPage {
+  private load(stores: ArchiveStore[], folderId: number, first: number, ranges: [number, number][]): FolderPage {
     const rows: { store: ArchiveStore; r: unknown[] }[] = [];
     for (const store of stores) {
-      for (const r of statement(store.db, PAGE_SQL, 'raw').all(folderId, first, first + PAGE_UIDS - 1) as unknown[][]) rows.push({ store, r });
+      for (const [a, b] of ranges) {
+        for (const r of statement(store.db, PAGE_SQL, 'raw').all(folderId, a, b) as unknown[][]) rows.push({ store, r });
+      }
     }
-    return new FolderPage(folderId, first, rows);
+    return new FolderPage(folderId, first, ranges, rows);
   }
 
   /** Forgets every page when a store was written (by this process: the stores' only writer) or the open stores changed. */
