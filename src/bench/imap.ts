@@ -112,7 +112,9 @@ async function workloads(t: Target, rounds: { search: number; mailbox: string })
   // the first runs pay for filling caches (Dovecot's index cache, Coffer's decoded metadata and
   // blocks) and, for Coffer, for the JIT compiling its code, which takes about four downloads of
   // the 10,000 messages to settle (Dovecot's runs are flat from the second). The first (cold)
-  // run is reported beside, and the log shows every run.
+  // run is reported beside, and the log shows every run. With BENCH_IMAP_DIR kept from an earlier
+  // run, Dovecot's index cache files are already filled on disk while Coffer's process starts
+  // empty, so only a fresh directory compares two cold servers.
   const timed = async (label: string, command: string): Promise<{ coldMs: number; medianMs: number; untagged: number; bytes: number }> => {
     const times: number[] = [];
     let last = { untagged: 0, bytes: 0 };
