@@ -29,7 +29,6 @@ export class FolderPage {
   /** Row index by `uid - first`, -1 where the folder has no such UID. */
   private readonly slot = new Int16Array(PAGE_UIDS).fill(-1);
   readonly length: number;
-  readonly uid: Float64Array;
   readonly id: Float64Array;
   readonly modseq: Float64Array;
   readonly internalDate: Float64Array;
@@ -47,10 +46,8 @@ export class FolderPage {
    * request wanted); locations are read for the same ranges.
    */
   constructor(private readonly folderId: number, readonly first: number, private readonly ranges: readonly [number, number][], rows: { store: ArchiveStore; r: unknown[] }[]) {
-    rows.sort((a, b) => (a.r[1] as number) - (b.r[1] as number));
     const n = rows.length;
     this.length = n;
-    this.uid = new Float64Array(n);
     this.id = new Float64Array(n);
     this.modseq = new Float64Array(n);
     this.internalDate = new Float64Array(n);
@@ -60,7 +57,6 @@ export class FolderPage {
     rows.forEach(({ store, r }, i) => {
       const [id, uid, modseq, internalDate, size, flags] = r as [number, number, number, number, number, string];
       this.slot[uid - first] = i;
-      this.uid[i] = uid;
       this.id[i] = id;
       this.modseq[i] = modseq;
       this.internalDate[i] = internalDate;
@@ -155,7 +151,7 @@ export class FolderPages {
 
   /** Forgets every page when a store was written (by this process: the stores' only writer) or the open stores changed. */
   private dropIfChanged(stores: ArchiveStore[]): void {
-    const changes = stores.map((s) => statement(s.db, 'SELECT total_changes()', 'pluck').get() as number);
+    const changes = stores.map((s) => s.writes());
     const same = stores.length === this.stores.length && stores.every((s, i) => s === this.stores[i] && changes[i] === this.changes[i]);
     if (same) return;
     this.pages.clear();

@@ -15,9 +15,6 @@ export const META_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface Entry { meta: ImapMeta; size: number }
 
-let nextGeneration = 1;
-const generations = new WeakMap<ArchiveStore, number>();
-
 export class MetaCache {
   private readonly lru: LRUCache<string, Entry>;
 
@@ -27,9 +24,7 @@ export class MetaCache {
 
   /** The cached metadata of a message row, or what `load` decodes (its JSON length in bytes beside it). */
   get(store: ArchiveStore, id: number, load: () => { meta: ImapMeta; bytes: number }): ImapMeta {
-    let g = generations.get(store);
-    if (g === undefined) { g = nextGeneration++; generations.set(store, g); }
-    const key = `${g}:${id}`;
+    const key = `${store.generation}:${id}`;
     const hit = this.lru.get(key);
     if (hit) return hit.meta;
     const { meta, bytes } = load();

@@ -19,15 +19,10 @@ const REMEMBERED_BYTES = 32 * 1024 * 1024;
 /** Larger folders are matched in SQL: reading their ids at every search would cost more. */
 export const MAX_REMEMBERED_FOLDER = 1_000_000;
 const remembered = new LRUCache<string, FolderIds>({ maxSize: REMEMBERED_BYTES, sizeCalculation: (e) => 64 + e.ids.length * 16 });
-/** A number per open store object: a store reopened (recovered) starts with nothing remembered. */
-const storeKeys = new WeakMap<ArchiveStore, number>();
-let nextStoreKey = 1;
-
 function folderIds(store: ArchiveStore, folderId: number): FolderIds {
-  let storeKey = storeKeys.get(store);
-  if (storeKey === undefined) { storeKey = nextStoreKey++; storeKeys.set(store, storeKey); }
-  const key = `${storeKey}:${folderId}`;
-  const changes = statement(store.db, 'SELECT total_changes()', 'pluck').get() as number;
+  // A store reopened (recovered) has a new generation and starts with nothing remembered.
+  const key = `${store.generation}:${folderId}`;
+  const changes = store.writes();
   let entry = remembered.get(key);
   if (entry && entry.changes === changes) return entry;
   const above = entry && entry.ids.length > 0 ? entry.ids[entry.ids.length - 1]! : 0;

@@ -9,6 +9,7 @@ import { ContentArea, type Base64Run, type BlobLocation, type CompressedBlock, t
 import { INSERT_FTS_SQL, openIndexDb, openStoreDb, type Db } from './store-db.js';
 import { IndexWriter, type IndexRow } from './index-writer.js';
 import type { Logger } from '../../common/logger.js';
+import { statement } from './statements.js';
 
 export type StoreState = 'current' | 'normal' | 'writeProtected' | 'disabled';
 export const STORE_STATES: readonly StoreState[] = ['current', 'normal', 'writeProtected', 'disabled'];
@@ -57,7 +58,14 @@ export function rowToMessage(r: MessageDbRow): StoredMessage {
 
 export const MESSAGE_COLUMNS = 'id, folder_id, uid, modseq, lower(hex(sha256)) AS sha256, flags, internal_date, size, sent_date, sent_zone, subject, from_, message_id, has_attachments';
 
+let nextGeneration = 1;
+
 export class ArchiveStore {
+  /**
+   * Unique per store object in this process: a store reopened (recovered, re-attached) is a new
+   * object with a new generation, so what was remembered of the old one is never used for it.
+   */
+  readonly generation = nextGeneration++;
   readonly db: Db;
   readonly index: Db;
   readonly content: ContentArea;
@@ -113,6 +121,9 @@ export class ArchiveStore {
   }
 
   setMeta(key: string, value: string): void { this.stmts.setMeta.run(key, value); }
+
+  /** Rows written through this store's connection, the only writer of its database: a changed count means changed rows. */
+  writes(): number { return statement(this.db, 'SELECT total_changes()', 'pluck').get() as number; }
 
   hasBlob(sha256: string): boolean { return this.stmts.blob.get(sha256) !== undefined; }
 
