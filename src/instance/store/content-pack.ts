@@ -11,7 +11,8 @@
  * 3/4 of its size. Any other run (text, uncompressed formats) goes into the brotli stream decoded,
  * where it compresses better than its base64 would. The header lists each run as
  * [start, end, line length, decoded bytes, 1 if in the brotli stream] in block offsets, so readers
- * still see one stream of block bytes.
+ * still see one stream of block bytes. A stored run repeating one already in the content area is
+ * not stored again: its entry points at the earlier bytes (shared-runs.ts).
  * A block holds several messages (and their recovery records) of one ingest batch, up to about
  * 512 KiB before compression: compressing many messages together finds what they share (headers,
  * quoted text, list footers), which stores mail in about a third of its size at over 100 MB/s,
@@ -24,6 +25,7 @@ import { openSync, closeSync, writeSync, writevSync, readSync, fstatSync, fsyncS
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { LRUCache } from 'lru-cache';
+import { shareRuns, type FindRun, type RunEntry, type SharedRun } from './shared-runs.js';
 
 export const BLOCK_MAGIC = Buffer.from('CFK1');
 /** Start a new pack beyond this, so compaction and copies work on manageable files. */
@@ -69,9 +71,6 @@ export interface Base64Run { start: number; end: number; lineLength: number; dec
 
 /** One message's content for a block. */
 export interface NewBlob { sha256: string; raw: Buffer; runs?: readonly Base64Run[] }
-
-/** [start, end, lineLength, decodedBytes] in block offsets, and 1 when the decoded bytes are in the brotli stream. */
-type RunEntry = [number, number, number, number] | [number, number, number, number, 1];
 
 interface BlockHeader { v: 1 | 2; raw: number; e: BlockEntry[]; x?: RunEntry[]; c?: number }
 
@@ -173,8 +172,8 @@ export function base64Lines(decoded: Buffer, lineLength: number): Buffer {
  */
 const outputInOnePiece = (size: number): zlib.BrotliOptions => ({ chunkSize: Math.max(64 * 1024, Math.min(Number.isFinite(size) ? size + 64 : 0, 64 * 1024 * 1024)) });
 
-/** Block bytes from a block's header and data; null when they do not fit together. */
-function decodeBlockData(header: BlockHeader, data: Buffer): Buffer | null {
+/** Block bytes from a block's header and data (and shared runs read elsewhere); null when they do not fit together. */
+function decodeBlockData(header: BlockHeader, data: Buffer, readShared: (run: SharedRun) => Buffer | null): Buffer | null {
   if (!header.x || header.x.length === 0) {
     const raw = zlib.brotliDecompressSync(data, outputInOnePiece(header.raw));
     return raw.length === header.raw ? raw : null;
@@ -182,23 +181,32 @@ function decodeBlockData(header: BlockHeader, data: Buffer): Buffer | null {
   const c = header.c ?? -1;
   if (c < 0 || c > data.length) return null;
   // The brotli stream holds the block bytes without the runs, and the decoded runs kept in it.
-  const plainSize = header.x.reduce((n, [start, end, , decodedBytes, inPlain]) => n - (end - start) + (inPlain === 1 ? decodedBytes : 0), header.raw);
+  const plainSize = header.x.reduce((n, [start, end, , decodedBytes, kind]) => n - (end - start) + (kind === 1 ? decodedBytes : 0), header.raw);
   const plain = zlib.brotliDecompressSync(data.subarray(0, c), outputInOnePiece(plainSize));
   const out = Buffer.allocUnsafe(header.raw);
+  const runBytes: Buffer[] = [];
   let pos = 0, p = 0, d = c;
-  for (const [start, end, lineLength, decodedBytes, inPlain] of header.x) {
+  for (const entry of header.x) {
+    const [start, end, lineLength, decodedBytes, kind] = entry;
     if (start < pos || end > header.raw || p + (start - pos) > plain.length || !(lineLength > 0)) return null;
     p += plain.copy(out, pos, p, p + (start - pos));
-    let decoded: Buffer;
-    if (inPlain === 1) {
+    let decoded: Buffer | null | undefined;
+    if (kind === 1) {
       if (p + decodedBytes > plain.length) return null;
       decoded = plain.subarray(p, p + decodedBytes);
       p += decodedBytes;
-    } else {
+    } else if (kind === 2) {
+      decoded = readShared({ pack: (entry as number[])[5]!, pos: (entry as number[])[6]!, len: decodedBytes });
+    } else if (kind === 3) {
+      const k = (entry as number[])[5]!;
+      decoded = k >= 0 && k < runBytes.length ? runBytes[k] : null;
+    } else if (kind === undefined) {
       if (d + decodedBytes > data.length) return null;
       decoded = data.subarray(d, d + decodedBytes);
       d += decodedBytes;
     }
+    if (!decoded || decoded.length !== decodedBytes) return null;
+    runBytes.push(decoded);
     const text = base64Lines(decoded, lineLength);
     if (text.length !== end - start) return null;
     text.copy(out, start);
@@ -234,9 +242,32 @@ export class ContentArea {
   });
   /** The block read last: a folder download reads a block's messages one after another. */
   private lastBlock: { pack: number; offset: number; data: Buffer } | null = null;
+  /** Runs written by this object and not yet taken into the store's table (`takeNewRuns`), by fingerprint in hex. */
+  private newRuns = new Map<string, { fingerprint: Buffer; run: SharedRun }>();
 
-  constructor(readonly dir: string) {
+  /** `findCommitted`: the store's table of runs already committed (none for a content area being built, as compaction does). */
+  constructor(readonly dir: string, private readonly findCommitted: FindRun = () => undefined) {
     mkdirSync(dir, { recursive: true });
+  }
+
+  /** Runs written since the last call, for the store to record with the batch that uses them. */
+  takeNewRuns(): { fingerprint: Buffer; run: SharedRun }[] {
+    const runs = [...this.newRuns.values()];
+    this.newRuns.clear();
+    return runs;
+  }
+
+  private findRun(fingerprint: Buffer): SharedRun | undefined {
+    return this.newRuns.get(fingerprint.toString('hex'))?.run ?? this.findCommitted(fingerprint);
+  }
+
+  /** Bytes of a run elsewhere in this content area; null when they are not there (a damaged reference). */
+  private readRun(run: SharedRun): Buffer | null {
+    if (!Number.isSafeInteger(run.pack) || !Number.isSafeInteger(run.pos) || run.pos < 0 || !(run.len >= 0)) return null;
+    let fd: number;
+    try { fd = this.readFd(run.pack); } catch { return null; }
+    const buf = Buffer.allocUnsafe(run.len);
+    return readSync(fd, buf, 0, run.len, run.pos) === run.len ? buf : null;
   }
 
   packs(): number[] {
@@ -286,9 +317,11 @@ export class ContentArea {
   private writeRecord(block: CompressedBlock, extra: BlockEntry[] = []): BlockLocation {
     this.openForAppend();
     const { sealed, compressed } = block;
-    const dataBytes = compressed.length + sealed.decoded.reduce((n, d) => n + d.length, 0);
-    const header: BlockHeader = sealed.runs.length
-      ? { v: 2, raw: sealed.raw, e: [...sealed.entries, ...extra], x: sealed.runs, c: compressed.length }
+    // Repeats become references now that every earlier run's place is known.
+    const shared = shareRuns(sealed.runs, sealed.decoded, (f) => this.findRun(f), (r) => this.readRun(r));
+    const dataBytes = compressed.length + shared.decoded.reduce((n, d) => n + d.length, 0);
+    const header: BlockHeader = shared.runs.length
+      ? { v: 2, raw: sealed.raw, e: [...sealed.entries, ...extra], x: shared.runs, c: compressed.length }
       : { v: 1, raw: sealed.raw, e: [...sealed.entries, ...extra] };
     const h = Buffer.from(JSON.stringify(header), 'utf8');
     const head = Buffer.allocUnsafe(8 + h.length + 4);
@@ -296,8 +329,13 @@ export class ContentArea {
     head.writeUInt32BE(h.length, 4);
     h.copy(head, 8);
     head.writeUInt32BE(dataBytes, 8 + h.length);
-    const length = writeAll(this.writeFd!, [head, compressed, ...sealed.decoded]);
+    const length = writeAll(this.writeFd!, [head, compressed, ...shared.decoded]);
     const loc = { pack: this.writePack, offset: this.writeOffset, length };
+    if (shared.fresh.length) {
+      const at: number[] = [];
+      for (let i = 0, pos = loc.offset + head.length + compressed.length; i < shared.decoded.length; pos += shared.decoded[i]!.length, i++) at.push(pos);
+      for (const f of shared.fresh) this.newRuns.set(f.fingerprint.toString('hex'), { fingerprint: f.fingerprint, run: { pack: loc.pack, pos: at[f.index]!, len: shared.decoded[f.index]!.length } });
+    }
     this.writeOffset += length;
     this.dirty = true;
     return loc;
@@ -348,7 +386,7 @@ export class ContentArea {
     let raw = this.cache.get(key);
     if (!raw) {
       const b = this.readBlock(loc);
-      const decoded = decodeBlockData(b.header, b.data);
+      const decoded = decodeBlockData(b.header, b.data, (r) => this.readRun(r));
       if (!decoded) throw new Error(`content block at pack ${loc.pack} offset ${loc.offset} does not decode to the ${b.header.raw} bytes its header says`);
       raw = decoded;
       this.cache.set(key, raw);
@@ -389,7 +427,7 @@ export class ContentArea {
           const loc = { pack, offset, length: total };
           let raw: Buffer | null = null;
           if (withData && parsed.header.e.some((e) => e.k === 'b')) {
-            try { raw = decodeBlockData(parsed.header, parsed.data); } catch { raw = null; }
+            try { raw = decodeBlockData(parsed.header, parsed.data, (r) => this.readRun(r)); } catch { raw = null; }
             if (!raw) { yield { magic: 'corrupt', pack, offset, reason: 'block does not decompress' }; offset += total; continue; }
           }
           for (const e of parsed.header.e) {
@@ -427,6 +465,8 @@ export class ContentArea {
     this.readFds.clear();
     this.cache.clear();
     this.lastBlock = null;
+    // What was written and not taken may be cut off (truncatePack) or belong to a replaced area.
+    this.newRuns.clear();
   }
 }
 

@@ -169,10 +169,15 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
     if (f) out.addRecovery({ kind: 'message', sha256: m.sha256, folder: f.path, uid: m.uid, flags: m.flags, internalDate: m.internalDate, archivedAt: Date.now(), uidValidity: f.uid_validity });
   }
   out.flush();
+  // The new area shared repeated attachments among its own blocks; the table now describes it.
+  const runs = out.takeNewRuns();
   out.close();
   store.db.transaction(() => {
     const upd = store.db.prepare('UPDATE blobs SET pack = ?, offset = ?, length = ?, start = ? WHERE sha256 = unhex(?)');
     for (const [sha, m] of moved) { const l = m.location(); upd.run(l.pack, l.offset, l.length, l.start, sha); }
+    store.db.prepare('DELETE FROM shared_runs').run();
+    const addRun = store.db.prepare('INSERT OR IGNORE INTO shared_runs (fingerprint, pack, pos, len) VALUES (?, ?, ?, ?)');
+    for (const { fingerprint, run } of runs) addRun.run(fingerprint, run.pack, run.pos, run.len);
     store.db.prepare('DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM messages)').run();
     store.db.prepare(`DELETE FROM meta WHERE key = 'content_end'`).run();
   })();

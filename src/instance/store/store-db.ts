@@ -9,7 +9,8 @@ import path from 'node:path';
 
 export type Db = Database.Database;
 
-const STORE_SCHEMA_VERSION = 1;
+/** 2: content blocks may refer to attachment bytes stored in another block (shared_runs); older Coffer cannot read them. */
+const STORE_SCHEMA_VERSION = 2;
 
 const STORE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +48,9 @@ CREATE INDEX IF NOT EXISTS messages_folder_sync ON messages (folder_id, uid, mod
 CREATE INDEX IF NOT EXISTS messages_folder_date ON messages (folder_id, sent_date DESC, id DESC);
 -- All messages newest first: archive-wide search walks it when a word is in many messages.
 CREATE INDEX IF NOT EXISTS messages_date ON messages (sent_date DESC, id DESC);
+-- Attachment bodies stored in the content area, by fingerprint, so a repeat is stored as a
+-- reference (shared-runs.ts). A row only suggests a candidate: bytes are compared before use.
+CREATE TABLE IF NOT EXISTS shared_runs (fingerprint BLOB PRIMARY KEY, pack INTEGER NOT NULL, pos INTEGER NOT NULL, len INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS expunged (folder_id INTEGER NOT NULL, uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;
 `;
 
@@ -100,8 +104,9 @@ export function openStoreDb(databaseDir: string): Db {
   db.exec(STORE_SCHEMA);
   db.exec(LIST_ORDER_INDEXES);
   const v = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).get() as { value: string } | undefined;
-  if (!v) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?)`).run(String(STORE_SCHEMA_VERSION));
-  else if (Number(v.value) > STORE_SCHEMA_VERSION) throw new Error(`store database ${databaseDir} has schema ${v.value}, newer than this Coffer understands (${STORE_SCHEMA_VERSION})`);
+  if (v && Number(v.value) > STORE_SCHEMA_VERSION) throw new Error(`store database ${databaseDir} has schema ${v.value}, newer than this Coffer understands (${STORE_SCHEMA_VERSION})`);
+  // Older stores gain the shared_runs table above; from now on their content may use it.
+  if (!v || Number(v.value) < STORE_SCHEMA_VERSION) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(STORE_SCHEMA_VERSION));
   return db;
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ContentArea, type Base64Run, type BlobLocation, type CompressedBlock, type RecoveryRecord } from './content-pack.js';
 import { INSERT_FTS_SQL, openIndexDb, openStoreDb, type Db } from './store-db.js';
 import { IndexWriter, type IndexRow } from './index-writer.js';
+import type { SharedRun } from './shared-runs.js';
 import type { Logger } from '../../common/logger.js';
 import { statement } from './statements.js';
 
@@ -76,7 +77,7 @@ export class ArchiveStore {
   constructor(readonly id: number, readonly paths: StorePaths, log: Logger | null = null) {
     this.db = openStoreDb(paths.databasePath);
     this.index = openIndexDb(paths.indexPath);
-    this.content = new ContentArea(path.join(paths.contentPath, 'content'));
+    this.content = new ContentArea(path.join(paths.contentPath, 'content'), (fingerprint) => this.stmts.findRun.get(fingerprint) as SharedRun | undefined);
     // The index attached to the metadata connection lets one query join full-text hits with rows.
     this.db.prepare('ATTACH DATABASE ? AS idx').run(path.join(paths.indexPath, 'index.db'));
     this.stmts = {
@@ -88,6 +89,8 @@ export class ArchiveStore {
       hasInFolder: this.db.prepare('SELECT 1 FROM messages WHERE folder_id = ? AND sha256 = unhex(?) LIMIT 1'),
       setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      findRun: this.db.prepare('SELECT pack, pos, len FROM shared_runs WHERE fingerprint = ?'),
+      insertRun: this.db.prepare('INSERT OR IGNORE INTO shared_runs (fingerprint, pack, pos, len) VALUES (?, ?, ?, ?)'),
     };
     this.indexWriter = new IndexWriter(paths.indexPath, (rows) => this.indexRowsHere(rows), log);
     this.repairContentTail();
@@ -153,7 +156,9 @@ export class ArchiveStore {
   private writeRows(blobs: Map<string, BlobLocation>, rows: NewMessageRow[]): number[] {
     const ids: number[] = [];
     const end = this.content.endPosition();
+    const runs = this.content.takeNewRuns();
     this.db.transaction(() => {
+      for (const { fingerprint, run } of runs) this.stmts.insertRun.run(fingerprint, run.pack, run.pos, run.len);
       for (const [sha256, l] of blobs) this.stmts.insertBlob.run(sha256, l.pack, l.offset, l.length, l.start, l.rawSize);
       for (const r of rows) {
         const info = this.stmts.insertMessage.run({
