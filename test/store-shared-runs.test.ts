@@ -15,6 +15,7 @@ import { startEngine, type Engine } from './helpers/engine.js';
 import type { InstanceClient } from '../src/instance/client.js';
 import { seededRandom } from '../src/common/random.js';
 import { ContentArea, compressBlockSync, sealBlocks } from '../src/instance/store/content-pack.js';
+import { openStoreDb } from '../src/instance/store/store-db.js';
 import { storedRuns } from '../src/instance/prepare.js';
 import type { SharedRun } from '../src/instance/store/shared-runs.js';
 import { createHash } from 'node:crypto';
@@ -74,6 +75,23 @@ describe('content area: repeated attachment bodies are stored once', () => {
     const scanned = [...reopened.scan()].filter((r) => r.magic === 'blob').map((r) => (r.magic === 'blob' ? sha(r.data) : ''));
     expect(scanned.sort()).toEqual([...first, ...later].map(sha).sort());
     reopened.close();
+  });
+});
+
+describe('store schema 2', () => {
+  it('a store of schema 1 gains the fingerprint table; a store newer than this Coffer is refused by name', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-schema-'));
+    try {
+      const db = openStoreDb(dir);
+      db.exec(`DROP TABLE shared_runs; UPDATE meta SET value = '1' WHERE key = 'schema'`);
+      db.close();
+      const again = openStoreDb(dir);
+      expect(again.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('2');
+      expect(again.prepare('SELECT count(*) FROM shared_runs').pluck().get()).toBe(0);
+      again.prepare(`UPDATE meta SET value = '3' WHERE key = 'schema'`).run();
+      again.close();
+      expect(() => openStoreDb(dir)).toThrow(/has schema 3, newer than this Coffer understands \(2\)/);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
   });
 });
 

@@ -7,10 +7,10 @@
  * messages, half the bytes of their parts were repeats
  * (https://256stuff.com/gray/docs/misc/email_size_analysis/).
  *
- * Candidates are found by a fingerprint of a run (its length and three 1 KiB samples: hashing
- * whole attachments would cost ingest a tenth of its CPU) and always compared byte for byte with
- * what is on disk before a reference is written, so a wrong or stale fingerprint row can only
- * cost space, never content. References are resolved when a block is written, when the position
+ * Candidates are found by a fingerprint of a run (its length and three 1 KiB samples: a few
+ * microseconds, where hashing whole attachments runs at ~1 GB/s on the main thread) and always
+ * compared byte for byte with what is on disk before a reference is written, so a wrong or stale
+ * fingerprint row can only cost space, never content. References are resolved when a block is written, when the position
  * of every earlier run is known; a repeat inside the block being written points at the earlier
  * run of the same block.
  */
