@@ -14,8 +14,9 @@
  *   as in Dovecot: IMAP4rev1 clients only expect an ENVELOPE after
  *   MESSAGE/RFC822 (its text is still indexed, see extract.ts);
  * - a MIME multipart/* without a boundary stays a multipart with no parts.
- * Line scanning uses Buffer.indexOf, so the pass is linear; nesting and part
- * count are capped (limits.ts). */
+ * Scanning uses Buffer.indexOf (boundary candidates: "--" at a line start),
+ * so the pass is linear; lines are counted only for parts that show them;
+ * nesting and part count are capped (limits.ts). */
 import { HeaderField, parseHeaderBlock } from './header.js';
 import { MAX_NESTING_DEPTH, MAX_PARTS } from './limits.js';
 import { buildPartMeta, lowerType, PartMeta, unfoldedOrNull } from './part-meta.js';
@@ -32,11 +33,18 @@ const CR = 0x0d;
 const LF = 0x0a;
 const DASH = 0x2d;
 
+/**
+ * A line number kept as where to count it: the LF count before `at`, less `minus`. Counted only
+ * for the parts whose line count BODYSTRUCTURE shows (text/*, message/rfc822), so the bytes of
+ * other parts (attachments, most of an archive) are never scanned line by line.
+ */
+interface LineRef { at: number; minus: number }
+
 interface Frame {
   part: MimePart;
   depth: number;
-  /** LF count before bodyStart, for the line count at close. */
-  bodyStartLine: number;
+  /** Line number of bodyStart, for the line count at close. */
+  bodyStartLine: LineRef;
   /** Set for multiparts whose boundary is still active. */
   boundary: Buffer | null;
   isDigest: boolean;
@@ -50,12 +58,17 @@ function countLf(buf: Buffer, start: number, end: number): number {
   return n;
 }
 
+/** Start of a line that may be a boundary: "--" after a line break. */
+const LF_DASH_DASH = Buffer.from('\n--');
+
+/** Whether BODYSTRUCTURE shows this part's line count (RFC 3501 body-type-text, body-type-msg). */
+const showsLines = (part: MimePart) => part.type === 'text' || part.type === 'message';
+
 class TreeBuilder {
   readonly meta = new Map<MimePart, PartMeta>();
   readonly problems: string[] = [];
   private readonly stack: Frame[] = [];
   private partCount = 0;
-  private lineNo = 0; // LF count before `pos`
   private pos = 0;
   private limitReported = false;
 
@@ -64,18 +77,22 @@ class TreeBuilder {
   build(): MimePart {
     const root = this.openPart('', 0, 0, false, false);
     const buf = this.buf;
+    // `pos` is always the start of a line; only lines starting with "--" can be boundaries, and
+    // the search jumps to the next one (one native search, not one call per line).
     while (this.pos < buf.length) {
-      const lineStart = this.pos;
+      let lineStart = this.pos;
+      if (!(buf[lineStart] === DASH && buf[lineStart + 1] === DASH)) {
+        const at = buf.indexOf(LF_DASH_DASH, lineStart);
+        if (at === -1) { this.pos = buf.length; break; }
+        lineStart = at + 1;
+      }
       let lf = buf.indexOf(LF, lineStart);
       if (lf === -1) lf = buf.length - 1;
-      if (buf[lineStart] === DASH && buf[lineStart + 1] === DASH) this.boundaryLine(lineStart, lf + 1);
-      if (this.pos === lineStart) {
-        // ordinary body line
-        this.pos = lf + 1;
-        if (buf[lf] === LF) this.lineNo++;
-      }
+      this.pos = lineStart;
+      this.boundaryLine(lineStart, lf + 1);
+      if (this.pos === lineStart) this.pos = lf + 1; // ordinary body line
     }
-    let end = { pos: buf.length, line: this.lineNo };
+    let end: { pos: number; line: LineRef } = { pos: buf.length, line: { at: buf.length, minus: 0 } };
     while (this.stack.length > 0) end = this.closeTop(end.pos, end.line);
     return root;
   }
@@ -118,15 +135,13 @@ class TreeBuilder {
     const buf = this.buf;
     // The CRLF before the boundary line belongs to the delimiter.
     const endPos = lineStart >= 2 && buf[lineStart - 2] === CR ? lineStart - 2 : Math.max(0, lineStart - 1);
-    const endLine = lineStart > 0 ? this.lineNo - 1 : 0;
+    const endLine: LineRef = lineStart > 0 ? { at: lineStart, minus: 1 } : { at: 0, minus: 0 };
     let end = { pos: endPos, line: endLine };
     while (this.stack.length - 1 > k) end = this.closeTop(end.pos, end.line);
     const frame = this.stack[k]!;
     const b = frame.boundary!;
     const afterB = lineStart + 2 + b.length;
-    const hasLf = buf[lineEnd - 1] === LF;
     this.pos = lineEnd;
-    if (hasLf) this.lineNo++;
     if (buf[afterB] === DASH && buf[afterB + 1] === DASH) {
       // close-delimiter: the rest is epilogue (RFC 2046 §5.1.1)
       frame.boundary = null;
@@ -152,7 +167,6 @@ class TreeBuilder {
     this.partCount++;
     const stopper = this.stack.some((f) => f.boundary !== null) ? (ls: number) => this.matchBoundary(ls) !== -1 : undefined;
     const hdr = parseHeaderBlock(buf, start, buf.length, this.problems, stopper);
-    this.lineNo += countLf(buf, start, hdr.next);
     this.pos = hdr.next;
     const meta = buildPartMeta(buf, hdr.fields, parentIsMultipart, parentIsDigest);
     const part = this.makePart(partId, start, hdr.end, meta);
@@ -160,7 +174,7 @@ class TreeBuilder {
     const frame: Frame = {
       part,
       depth,
-      bodyStartLine: hdr.next === hdr.end ? this.lineNo : this.lineNo - 1,
+      bodyStartLine: { at: hdr.next, minus: hdr.next === hdr.end ? 0 : 1 },
       boundary: null,
       isDigest: false,
       childCount: 0,
@@ -198,6 +212,12 @@ class TreeBuilder {
     return part;
   }
 
+  /** Line number of `to` less that of `from`. */
+  private linesBetween(from: LineRef, to: LineRef): number {
+    const lfs = to.at >= from.at ? countLf(this.buf, from.at, to.at) : -countLf(this.buf, to.at, from.at);
+    return lfs - to.minus + from.minus;
+  }
+
   private depthProblem(offset: number): void {
     this.problems.push(`MIME nesting deeper than ${MAX_NESTING_DEPTH} at offset ${offset}; kept as a leaf`);
   }
@@ -208,7 +228,7 @@ class TreeBuilder {
    * before it already ended the header, so the part (and its enclosing parts,
    * which are closed next with the returned position) end at its body start.
    */
-  private closeTop(endPos: number, endLine: number): { pos: number; line: number } {
+  private closeTop(endPos: number, endLine: LineRef): { pos: number; line: LineRef } {
     const frame = this.stack.pop()!;
     const part = frame.part;
     if (endPos <= part.bodyStart) {
@@ -218,7 +238,7 @@ class TreeBuilder {
       endLine = frame.bodyStartLine;
     } else {
       part.bodyEnd = endPos;
-      part.lines = Math.max(0, endLine - frame.bodyStartLine);
+      part.lines = showsLines(part) ? Math.max(0, this.linesBetween(frame.bodyStartLine, endLine)) : 0;
     }
     if (frame.boundary !== null && part.children.length > 0) {
       this.problems.push(`multipart ${part.partId || 'root'} has no closing boundary`);

@@ -29,7 +29,7 @@ export interface MimePart {
   location: string | null;
   language: string[] | null;
   disposition: { type: string; params: Record<string, string> } | null;
-  /** Number of LF in the body (Dovecot's body_size.lines). */
+  /** Number of LF in the body (Dovecot's body_size.lines); counted for text/* and message/* parts only, 0 for others (BODYSTRUCTURE shows no line count for them). */
   lines: number;
   children: MimePart[];
   /** For message/rfc822: the encapsulated message's root. (message/global is
