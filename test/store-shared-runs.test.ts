@@ -215,6 +215,12 @@ describe('archive store: shared attachments through ingest, restart and maintena
     await acme.ingest('jane', [{ name: 'again', folder: 'Photos', raw: again }]);
     expect(contentBytes(store)).toBeGreaterThan(before + fresh.length);
     expect((await readAll(acme)).includes(sha(again))).toBe(true);
+    // The copy stored in full replaced the wrong row: the next repeat refers to it.
+    const afterAgain = contentBytes(store);
+    const third = mail(201, [fresh]);
+    await acme.ingest('jane', [{ name: 'third', folder: 'Photos', raw: third }]);
+    expect(contentBytes(store)).toBeLessThan(afterAgain + 10_000);
+    expect((await readAll(acme)).includes(sha(third))).toBe(true);
     expect((await acme.management<{ problems: string[] }>('VerifyStore', { id: store.id, includeIndexes: false })).problems).toEqual([]);
   }, 60_000);
 });

@@ -188,7 +188,8 @@ function decodeBlockData(header: BlockHeader, data: Buffer, readShared: (run: Sh
   let pos = 0, p = 0, d = c;
   for (const entry of header.x) {
     const [start, end, lineLength, decodedBytes, kind] = entry;
-    if (start < pos || end > header.raw || p + (start - pos) > plain.length || !(lineLength > 0)) return null;
+    // Base64 decodes to 3/4 of its length: a larger count is a damaged header (and no huge read).
+    if (start < pos || end > header.raw || p + (start - pos) > plain.length || !(lineLength > 0) || !(decodedBytes >= 0 && decodedBytes <= end - start)) return null;
     p += plain.copy(out, pos, p, p + (start - pos));
     let decoded: Buffer | null | undefined;
     if (kind === 1) {

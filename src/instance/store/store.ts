@@ -90,7 +90,8 @@ export class ArchiveStore {
       setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
       findRun: this.db.prepare('SELECT pack, pos, len FROM shared_runs WHERE fingerprint = ?'),
-      insertRun: this.db.prepare('INSERT OR IGNORE INTO shared_runs (fingerprint, pack, pos, len) VALUES (?, ?, ?, ?)'),
+      // The run just stored replaces a row whose bytes did not match (damaged, or another run with the same fingerprint).
+      insertRun: this.db.prepare('INSERT INTO shared_runs (fingerprint, pack, pos, len) VALUES (?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET pack = excluded.pack, pos = excluded.pos, len = excluded.len'),
     };
     this.indexWriter = new IndexWriter(paths.indexPath, (rows) => this.indexRowsHere(rows), log);
     this.repairContentTail();
