@@ -35,7 +35,7 @@ const DASH = 0x2d;
 
 /**
  * A line number kept as where to count it: the LF count before `at`, less `minus`. Counted only
- * for the parts whose line count BODYSTRUCTURE shows (text/*, message/rfc822), so the bytes of
+ * for the parts whose line count BODYSTRUCTURE may show (text/*, message/*), so the bytes of
  * other parts (attachments, most of an archive) are never scanned line by line.
  */
 interface LineRef { at: number; minus: number }

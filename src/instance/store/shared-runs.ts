@@ -10,9 +10,9 @@
  * Candidates are found by a fingerprint of a run (its length and three 1 KiB samples: a few
  * microseconds, where hashing whole attachments runs at ~1 GB/s on the main thread) and always
  * compared byte for byte with what is on disk before a reference is written, so a wrong or stale
- * fingerprint row can only cost space, never content. References are resolved when a block is written, when the position
- * of every earlier run is known; a repeat inside the block being written points at the earlier
- * run of the same block.
+ * fingerprint row can only cost space, never content. References are resolved when a block is
+ * written, when the position of every earlier run is known; a repeat inside the block being
+ * written points at the earlier run of the same block.
  */
 import { createHash } from 'node:crypto';
 
@@ -92,4 +92,3 @@ export function shareRuns(runs: readonly RunEntry[], decoded: readonly Buffer[],
   }
   return out;
 }
-
