@@ -1,6 +1,10 @@
 /** Worker thread body for prepare-pool.ts: prepares messages sent by the instance's main thread. */
 import { parentPort } from 'node:worker_threads';
 import { prepareMessageFull } from './prepare.js';
+import { BACKGROUND_NICE, lowerThisThreadPriority } from '../common/thread-priority.js';
+
+// Background work: the main thread writes what this thread produces (thread-priority.ts).
+lowerThisThreadPriority(BACKGROUND_NICE);
 
 // One message at a time, in arrival order (PDF text awaits; the next message waits for it), so
 // that results come back in order and the pool's time limit measures one message.

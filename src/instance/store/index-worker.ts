@@ -7,6 +7,10 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { INSERT_FTS_SQL, openIndexDb } from './store-db.js';
 import type { IndexJob, IndexResult } from './index-writer.js';
+import { BACKGROUND_NICE, lowerThisThreadPriority } from '../../common/thread-priority.js';
+
+// Background work: the main thread writes what this thread produces (thread-priority.ts).
+lowerThisThreadPriority(BACKGROUND_NICE);
 
 const { indexDir, done, results } = workerData as { indexDir: string; done: SharedArrayBuffer; results: MessagePort };
 const finished = new Int32Array(done);
