@@ -1,7 +1,8 @@
 /**
  * Scheduling priority of the calling thread (Linux: each thread has its own nice value). Worker
  * threads that do background work (preparing and indexing ingested mail) run below the
- * instance's main thread, which writes everything they produce and serves IMAP and Web Access.
+ * instance's main thread, which writes what the prepare workers produce, hands the index worker
+ * its rows, and serves IMAP and Web Access.
  * On two cores the main thread was runnable 95 % of the time during ingest but got two thirds of
  * a core, and for an eighth of the time it ran alone while the workers, having prepared all it had
  * not yet written, waited for it (a core idle). With the workers at nice 10 the cores stay busy:

@@ -9,7 +9,7 @@ import { INSERT_FTS_SQL, openIndexDb } from './store-db.js';
 import type { IndexJob, IndexResult } from './index-writer.js';
 import { BACKGROUND_NICE, lowerThisThreadPriority } from '../../common/thread-priority.js';
 
-// Background work: the main thread writes what this thread produces (thread-priority.ts).
+// Background work, below the main thread: the ingest pipeline's critical path (thread-priority.ts).
 lowerThisThreadPriority(BACKGROUND_NICE);
 
 const { indexDir, done, results } = workerData as { indexDir: string; done: SharedArrayBuffer; results: MessagePort };
