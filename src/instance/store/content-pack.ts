@@ -188,6 +188,7 @@ function decodeBlockData(header: BlockHeader, data: Buffer, readShared: (run: Sh
   let pos = 0, p = 0, d = c;
   for (const entry of header.x) {
     const [start, end, lineLength, decodedBytes, kind] = entry;
+    const refer = entry as number[]; // kinds 2 and 3 carry where the bytes are
     // Base64 decodes to 3/4 of its length: a larger count is a damaged header (and no huge read).
     if (start < pos || end > header.raw || p + (start - pos) > plain.length || !(lineLength > 0) || !(decodedBytes >= 0 && decodedBytes <= end - start)) return null;
     p += plain.copy(out, pos, p, p + (start - pos));
@@ -197,9 +198,9 @@ function decodeBlockData(header: BlockHeader, data: Buffer, readShared: (run: Sh
       decoded = plain.subarray(p, p + decodedBytes);
       p += decodedBytes;
     } else if (kind === 2) {
-      decoded = readShared({ pack: (entry as number[])[5]!, pos: (entry as number[])[6]!, len: decodedBytes });
+      decoded = readShared({ pack: refer[5]!, pos: refer[6]!, len: decodedBytes });
     } else if (kind === 3) {
-      const k = (entry as number[])[5]!;
+      const k = refer[5]!;
       decoded = k >= 0 && k < runBytes.length ? runBytes[k] : null;
     } else if (kind === undefined) {
       if (d + decodedBytes > data.length) return null;

@@ -176,8 +176,7 @@ export function compactStore(archive: Archive, storeId: number, progress: Progre
     const upd = store.db.prepare('UPDATE blobs SET pack = ?, offset = ?, length = ?, start = ? WHERE sha256 = unhex(?)');
     for (const [sha, m] of moved) { const l = m.location(); upd.run(l.pack, l.offset, l.length, l.start, sha); }
     store.db.prepare('DELETE FROM shared_runs').run();
-    const addRun = store.db.prepare('INSERT OR IGNORE INTO shared_runs (fingerprint, pack, pos, len) VALUES (?, ?, ?, ?)');
-    for (const { fingerprint, run } of runs) addRun.run(fingerprint, run.pack, run.pos, run.len);
+    store.recordSharedRuns(runs);
     store.db.prepare('DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM messages)').run();
     store.db.prepare(`DELETE FROM meta WHERE key = 'content_end'`).run();
   })();

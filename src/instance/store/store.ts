@@ -159,7 +159,7 @@ export class ArchiveStore {
     const end = this.content.endPosition();
     const runs = this.content.takeNewRuns();
     this.db.transaction(() => {
-      for (const { fingerprint, run } of runs) this.stmts.insertRun.run(fingerprint, run.pack, run.pos, run.len);
+      this.recordSharedRuns(runs);
       for (const [sha256, l] of blobs) this.stmts.insertBlob.run(sha256, l.pack, l.offset, l.length, l.start, l.rawSize);
       for (const r of rows) {
         const info = this.stmts.insertMessage.run({
@@ -173,6 +173,11 @@ export class ArchiveStore {
     })();
     this.indexWriter.add(rows.map((r, i): IndexRow => [ids[i]!, r.fts.subject, r.fts.addresses, r.fts.body, r.fts.attachmentNames, r.fts.attachmentText, r.fts.headers]));
     return ids;
+  }
+
+  /** Records stored attachment runs so later repeats refer to them (shared-runs.ts); inside the caller's transaction. */
+  recordSharedRuns(runs: readonly { fingerprint: Buffer; run: SharedRun }[]): void {
+    for (const { fingerprint, run } of runs) this.stmts.insertRun.run(fingerprint, run.pack, run.pos, run.len);
   }
 
   /** Raw message bytes (CRLF form) of a blob. */
